@@ -1,0 +1,49 @@
+# The two commands of README.md: `make run` and `make test`. Both install what is missing,
+# start a private PostgreSQL and Redis under .local/, and build.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+
+RUN_PG_PORT ?= 54329
+RUN_REDIS_PORT ?= 63790
+TEST_PG_PORT ?= 54339
+TEST_REDIS_PORT ?= 63799
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run stop test deps build lint
+
+deps:
+	scripts/deps.sh
+
+build: deps
+	cargo build --bin plenum
+
+# Sets up and serves Plenum with a demo municipality at http://127.0.0.1:8080/t/demo/
+run: build
+	eval "$$(scripts/services.sh start run $(RUN_PG_PORT) $(RUN_REDIS_PORT))"
+	export PLENUM_DATABASE__URL=$$DATABASE_URL PLENUM_REDIS__URL=$$REDIS_URL
+	export PLENUM_GATEWAY__GRAPHIQL=true
+	target/debug/plenum migrate
+	target/debug/plenum tenant create demo --name "Gemeinde Musterstadt" --if-not-exists
+	echo "Plenum: http://127.0.0.1:8080/t/demo/  (GraphQL: http://127.0.0.1:8080/t/demo/graphql)"
+	exec target/debug/plenum run
+
+stop:
+	scripts/services.sh stop run
+	scripts/services.sh stop test
+
+# The whole test suite against a fresh private PostgreSQL and Redis.
+test: deps
+	eval "$$(scripts/services.sh start test $(TEST_PG_PORT) $(TEST_REDIS_PORT) fresh)"
+	trap 'scripts/services.sh stop test' EXIT
+	export PLENUM_TEST_DATABASE_URL=$$DATABASE_URL PLENUM_TEST_REDIS_URL=$$REDIS_URL
+	cargo build --bin plenum
+	if cargo nextest --version >/dev/null 2>&1; then
+	  cargo nextest run --workspace --no-fail-fast
+	else
+	  cargo test --workspace --no-fail-fast
+	fi
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,249 @@
+//! Builds one process from its roles: in-process services for the roles it runs, HTTP clients
+//! for the roles it does not.
+
+use crate::migrations::tenant_migrations;
+use crate::readiness::{self, Readiness};
+use anyhow::{Context, bail};
+use axum::Router;
+use axum::middleware;
+use axum::routing::get;
+use plenum_config::{ServiceRole, Settings};
+use plenum_documents::{DocumentsApi, DocumentsClient, DocumentsService};
+use plenum_gateway::{Backends, Edge, Gateway, GatewayClient, GatewayOptions, GraphqlApi};
+use plenum_identity::internal_token::TokenKey;
+use plenum_search::{SearchApi, SearchClient, SearchService};
+use plenum_tenancy::Database;
+use plenum_tenants::{TenantsApi, TenantsClient, TenantsService};
+use plenum_urls::Installation;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::trace::TraceLayer;
+
+/// A built process, ready to serve.
+pub struct App {
+    pub router: Router,
+    pub database: Option<Database>,
+    pub gateway: Option<Arc<Gateway>>,
+    pub tenants: Option<Arc<TenantsService>>,
+}
+
+/// Connects the shared pool of this process.
+pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
+    let url =
+        settings.database.url.as_deref().context(
+            "database.url is not set (PLENUM_DATABASE__URL or PLENUM_DATABASE__URL_FILE)",
+        )?;
+    Database::connect(
+        url,
+        settings.database.pool_size,
+        Duration::from_secs(settings.database.acquire_timeout_secs),
+        Duration::from_secs(settings.database.statement_timeout_secs),
+    )
+    .await
+    .context("connecting to PostgreSQL (database.url)")
+}
+
+pub fn installation(settings: &Settings) -> anyhow::Result<Installation> {
+    Installation::new(settings.server.public_base_url.clone())
+        .context("server.public_base_url is invalid")
+}
+
+/// The tenants service on a database, as the CLI and the tenants role use it.
+pub fn tenants_service(settings: &Settings, db: Database) -> anyhow::Result<TenantsService> {
+    Ok(TenantsService::new(
+        db,
+        tenant_migrations(),
+        installation(settings)?,
+    ))
+}
+
+fn signing_key(settings: &Settings, all_in_one: bool) -> anyhow::Result<TokenKey> {
+    match &settings.internal.signing_key {
+        Some(key) => TokenKey::new(key.as_bytes().to_vec())
+            .map_err(|e| anyhow::anyhow!("internal.signing_key: {e}")),
+        None if all_in_one => Ok(TokenKey::random()),
+        None => bail!(
+            "internal.signing_key is required when roles run in separate processes \
+             (PLENUM_INTERNAL__SIGNING_KEY_FILE); every process needs the same key"
+        ),
+    }
+}
+
+fn peer(settings: &Settings, role: ServiceRole) -> anyhow::Result<url::Url> {
+    settings.peers.url_for(role).cloned().with_context(|| {
+        format!(
+            "peers.{role} is not set: this process does not run the {role} role, so it needs \
+             its URL (PLENUM_PEERS__{})",
+            role.as_str().to_ascii_uppercase()
+        )
+    })
+}
+
+pub async fn build(settings: &Settings) -> anyhow::Result<App> {
+    // Install the recorder before anything records a metric.
+    plenum_telemetry::metrics_handle();
+    let roles: BTreeSet<ServiceRole> = settings.server.services.iter().copied().collect();
+    let all_in_one = roles.len() == ServiceRole::ALL.len();
+    let key = signing_key(settings, all_in_one)?;
+    let ttl = settings.internal.token_ttl_secs;
+    let runs = |role| roles.contains(&role);
+    let edge_needed = runs(ServiceRole::Gateway) || runs(ServiceRole::Portal);
+
+    let database = if runs(ServiceRole::Tenants) {
+        Some(connect_database(settings).await?)
+    } else {
+        None
+    };
+    let local_tenants = match &database {
+        Some(db) => Some(Arc::new(tenants_service(settings, db.clone())?)),
+        None => None,
+    };
+    let tenants: Option<Arc<dyn TenantsApi>> = match &local_tenants {
+        Some(local) => Some(local.clone()),
+        None if edge_needed => Some(Arc::new(TenantsClient::new(
+            peer(settings, ServiceRole::Tenants)?,
+            key.clone(),
+            ttl,
+        ))),
+        None => None,
+    };
+    let documents: Option<Arc<dyn DocumentsApi>> = if runs(ServiceRole::Documents) {
+        Some(Arc::new(DocumentsService))
+    } else if runs(ServiceRole::Gateway) {
+        Some(Arc::new(DocumentsClient::new(
+            peer(settings, ServiceRole::Documents)?,
+            key.clone(),
+            ttl,
+        )))
+    } else {
+        None
+    };
+    let search: Option<Arc<dyn SearchApi>> = if runs(ServiceRole::Search) {
+        Some(Arc::new(SearchService))
+    } else if runs(ServiceRole::Gateway) {
+        Some(Arc::new(SearchClient::new(
+            peer(settings, ServiceRole::Search)?,
+            key.clone(),
+            ttl,
+        )))
+    } else {
+        None
+    };
+
+    let mut router = Router::new();
+    if let Some(local) = &local_tenants {
+        router = router.merge(plenum_tenants::routes(local.clone(), key.clone()));
+    }
+    if runs(ServiceRole::Documents) {
+        router = router.merge(plenum_documents::routes(
+            Arc::new(DocumentsService),
+            key.clone(),
+        ));
+    }
+    if runs(ServiceRole::Search) {
+        router = router.merge(plenum_search::routes(Arc::new(SearchService), key.clone()));
+    }
+
+    let mut gateway = None;
+    if edge_needed {
+        let tenants = tenants.clone().expect("set whenever the edge is needed");
+        let mut tenant_router = Router::new();
+        let mut installation_router = Router::new();
+        if runs(ServiceRole::Gateway) {
+            let backends = Backends {
+                tenants: tenants.clone(),
+                documents: documents.clone().expect("set for the gateway role"),
+                search: search.clone().expect("set for the gateway role"),
+            };
+            let options = GatewayOptions {
+                max_depth: settings.gateway.max_depth,
+                max_complexity: settings.gateway.max_complexity,
+                max_body_bytes: settings.gateway.max_body_bytes,
+                graphiql: settings.gateway.graphiql,
+                platform_admin_api: settings.gateway.platform_admin_api,
+                key: key.clone(),
+            };
+            let gw = Gateway::new(backends, options);
+            tenant_router = tenant_router.merge(gw.routes());
+            installation_router = installation_router.merge(gw.routes());
+            gateway = Some(gw);
+        }
+        if runs(ServiceRole::Portal) {
+            let graphql: Arc<dyn GraphqlApi> = match &gateway {
+                Some(gw) => gw.clone(),
+                None => Arc::new(GatewayClient::new(
+                    peer(settings, ServiceRole::Gateway)?,
+                    key.clone(),
+                    ttl,
+                )),
+            };
+            tenant_router = tenant_router.merge(plenum_portal::tenant_routes(graphql.clone()));
+            installation_router =
+                installation_router.merge(plenum_portal::installation_routes(graphql));
+        }
+        let edge = Edge::new(
+            tenants.clone(),
+            installation(settings)?,
+            tenant_router.route_layer(middleware::from_fn(plenum_telemetry::record_http_metrics)),
+            installation_router
+                .route_layer(middleware::from_fn(plenum_telemetry::record_http_metrics)),
+            Duration::from_secs(settings.gateway.tenant_cache_secs),
+        );
+        router = router.fallback_service(edge.into_router());
+    }
+
+    let readiness = Arc::new(Readiness {
+        tenants: local_tenants
+            .clone()
+            .map(|t| t as Arc<dyn TenantsApi>)
+            .or_else(|| {
+                runs(ServiceRole::Gateway)
+                    .then(|| tenants.clone())
+                    .flatten()
+            }),
+        documents,
+        search,
+        redis_url: settings.redis.url.clone(),
+    });
+    let metrics_db = database.clone();
+    router = router
+        .route("/healthz", get(readiness::healthz))
+        .route("/readyz", get(readiness::readyz).with_state(readiness))
+        .route(
+            "/metrics",
+            get(move || readiness::metrics(metrics_db.clone())),
+        )
+        .route_layer(middleware::from_fn(plenum_telemetry::record_http_metrics))
+        .layer(TraceLayer::new_for_http().make_span_with(plenum_telemetry::request_span));
+
+    Ok(App {
+        router,
+        database,
+        gateway,
+        tenants: local_tenants,
+    })
+}
+
+/// Serves `app` on `listener` until SIGINT/SIGTERM, then lets requests finish.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("HTTP server failed")?;
+    if let Some(db) = app.database {
+        db.close().await.ok();
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,409 @@
+//! The command line: `plenum run | migrate | tenant … | bench … | config check`.
+
+use crate::app;
+use crate::migrations::tenant_migrations;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use plenum_config::{ServiceRole, Settings};
+use plenum_errors::{ErrorCode, ServiceError};
+use plenum_identity::Identity;
+use plenum_tenants::{CreateTenant, TenantInfo, TenantStatus, TenantsApi, TenantsService};
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "plenum",
+    version,
+    about = "Plenum – Ratsinformations- und Sitzungsmanagement"
+)]
+struct Cli {
+    /// TOML configuration file (see config/plenum.example.toml).
+    #[arg(long, short, env = "PLENUM_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP: every role by default, or only the roles named.
+    Run {
+        /// Roles to run (gateway, tenants, documents, search, portal); repeat or separate by commas.
+        #[arg(long = "service", value_delimiter = ',')]
+        services: Vec<ServiceRole>,
+        /// Address to listen on (overrides server.listen).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Migrate the control schema, then every tenant schema.
+    Migrate {
+        /// Tenant schemas migrated at the same time.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage tenants (municipalities and their sub-tenants).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Measure; figures go to the issue notes.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and its schema.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Parent tenant, for sub-tenants such as a city's Stadtwerke.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Custom host name, fixed for the tenant's lifetime.
+        #[arg(long)]
+        host: Option<String>,
+        /// Succeed without change when the slug exists already.
+        #[arg(long)]
+        if_not_exists: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        /// Include deleted tenants.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a tenant: its pages and APIs answer 403 until it is resumed.
+    Suspend {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resume a suspended tenant.
+    Resume {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a tenant (soft); `--purge` drops its schema and data for good.
+    Delete {
+        slug: String,
+        #[arg(long)]
+        purge: bool,
+        /// Do not ask for confirmation before purging.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Provision many tenants and compare query latency with 1 and with N tenants present.
+    Tenancy {
+        #[arg(long, default_value_t = 1000)]
+        tenants: usize,
+        /// Queries per latency sample.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+        /// Keep the benchmark database instead of dropping it.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Load and validate the configuration, print warnings and the effective settings
+    /// (secrets redacted).
+    Check,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match plenum_config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("plenum: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(dispatch(cli.command, loaded));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("plenum: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command, loaded: plenum_config::Loaded) -> anyhow::Result<ExitCode> {
+    let mut settings = loaded.settings;
+    match command {
+        Command::Run { services, listen } => {
+            if !services.is_empty() {
+                settings.server.services = services;
+            }
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
+            let telemetry = plenum_telemetry::init(&settings.telemetry)?;
+            for warning in &loaded.warnings {
+                tracing::warn!("{warning}");
+            }
+            let result = run(&settings).await;
+            telemetry.shutdown();
+            result.map(|()| ExitCode::SUCCESS)
+        }
+        other => {
+            for warning in &loaded.warnings {
+                eprintln!("plenum: warning: {warning}");
+            }
+            command_line(other, &settings).await
+        }
+    }
+}
+
+async fn run(settings: &Settings) -> anyhow::Result<()> {
+    let app = app::build(settings).await?;
+    let listener = tokio::net::TcpListener::bind(settings.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+    let roles: Vec<&str> = settings
+        .server
+        .services
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    tracing::info!(listen = %settings.server.listen, roles = ?roles, "plenum serving");
+    app::serve(app, listener).await
+}
+
+async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { .. } => unreachable!("handled by dispatch"),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            println!("configuration is valid");
+            println!("{settings:#?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { concurrency, json } => {
+            let db = app::connect_database(settings).await?;
+            let report = db
+                .migrate_all(tenant_migrations(), concurrency, |outcome| {
+                    if !json && let Some(err) = &outcome.error {
+                        eprintln!("plenum: tenant {}: {err}", outcome.slug);
+                    }
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let failed: Vec<_> = report.failed().collect();
+            if json {
+                let tenants: Vec<_> = report
+                    .tenants
+                    .iter()
+                    .map(|t| serde_json::json!({"slug": t.slug, "applied": t.applied, "error": t.error}))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "control_applied": report.control_applied,
+                        "tenants": tenants,
+                        "applied_total": report.applied_total(),
+                    })
+                );
+            } else {
+                println!(
+                    "migrated: control schema ({} applied), {} tenant schema(s), {} migration(s) applied, {} failed",
+                    report.control_applied,
+                    report.tenants.len(),
+                    report.applied_total(),
+                    failed.len()
+                );
+            }
+            Ok(if failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Tenant { command } => tenant(command, settings).await,
+        Command::Bench {
+            command:
+                BenchCommand::Tenancy {
+                    tenants,
+                    queries,
+                    keep,
+                },
+        } => {
+            crate::bench::tenancy(settings, tenants, queries, keep).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn tenant(command: TenantCommand, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let db = app::connect_database(settings).await?;
+    let state = db
+        .migration_state(tenant_migrations().as_ref())
+        .await
+        .context("reading the migration state")?;
+    if state.control_pending > 0 {
+        bail!("the database is not migrated: run `plenum migrate` first");
+    }
+    let service: TenantsService = app::tenants_service(settings, db)?;
+    let cli = Identity::operator_service("cli");
+    let (result, json) = match command {
+        TenantCommand::Create {
+            slug,
+            name,
+            parent,
+            host,
+            if_not_exists,
+            json,
+        } => {
+            let request = CreateTenant {
+                slug: slug.clone(),
+                name,
+                parent_slug: parent,
+                host,
+            };
+            let created = service.create(&cli, request).await;
+            let result = match created {
+                Err(err) if if_not_exists && err.code == ErrorCode::Conflict => service
+                    .resolve(&cli, plenum_tenants::TenantLookup::Slug(slug))
+                    .await
+                    .map_err(|_| err),
+                other => other,
+            };
+            (result.map(|t| vec![t]), json)
+        }
+        TenantCommand::List { all, json } => (service.list(&cli, all).await, json),
+        TenantCommand::Suspend { slug, json } => (
+            service
+                .set_status(&cli, slug, TenantStatus::Suspended)
+                .await
+                .map(|t| vec![t]),
+            json,
+        ),
+        TenantCommand::Resume { slug, json } => (
+            service
+                .set_status(&cli, slug, TenantStatus::Active)
+                .await
+                .map(|t| vec![t]),
+            json,
+        ),
+        TenantCommand::Delete {
+            slug,
+            purge,
+            yes,
+            json,
+        } => {
+            if purge && !yes && !confirm(&slug)? {
+                bail!("purge not confirmed; nothing changed");
+            }
+            (
+                service.delete(&cli, slug, purge).await.map(|t| vec![t]),
+                json,
+            )
+        }
+    };
+    match result {
+        Ok(tenants) => {
+            print_tenants(&tenants, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            print_error(&err, json);
+            Ok(ExitCode::from(if err.code == ErrorCode::Internal {
+                1
+            } else {
+                3
+            }))
+        }
+    }
+}
+
+fn confirm(slug: &str) -> anyhow::Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!("purging needs confirmation: run it in a terminal or pass --yes");
+    }
+    print!("This drops every record of tenant `{slug}` for good. Type the slug to confirm: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim() == slug)
+}
+
+fn print_error(err: &ServiceError, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({ "error": err }));
+    } else {
+        eprintln!("plenum: {err}");
+    }
+}
+
+fn print_tenants(tenants: &[TenantInfo], json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(tenants).expect("tenants serialise")
+        );
+        return;
+    }
+    let rows: Vec<[String; 4]> = tenants
+        .iter()
+        .map(|t| {
+            [
+                t.slug.clone(),
+                t.status.as_str().to_owned(),
+                t.name.clone(),
+                t.base_url.clone(),
+            ]
+        })
+        .collect();
+    let header = ["SLUG", "STATUS", "NAME", "URL"].map(str::to_owned);
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .chain(std::iter::once(&header))
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}

@@ -1,0 +1,8 @@
+//! The `plenum` binary: wires the service roles together. It is the only crate that knows all
+//! of them.
+
+pub mod app;
+mod bench;
+pub mod cli;
+pub mod migrations;
+mod readiness;

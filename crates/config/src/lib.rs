@@ -1,0 +1,268 @@
+//! Plenum's configuration: defaults, then a TOML file, then `PLENUM_*` environment variables.
+//!
+//! Nested keys use `__` in variable names (`PLENUM_DATABASE__POOL_SIZE`). Any key can instead be
+//! read from a file by adding `_file` to it (`database.url_file = "/run/secrets/db"` or
+//! `PLENUM_DATABASE__URL_FILE=/run/secrets/db`), which is how secrets arrive in containers.
+//! `config/plenum.example.toml` is the commented reference for every key.
+
+mod load;
+mod role;
+
+pub use load::{ConfigError, Loaded, load};
+pub use role::{ServiceRole, UnknownRole};
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use url::Url;
+
+/// Every setting of a Plenum process.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub internal: InternalSettings,
+    pub peers: PeerSettings,
+    pub gateway: GatewaySettings,
+    pub telemetry: TelemetrySettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Public address of the installation; tenants live at `<this>t/<slug>/` unless they have a
+    /// custom host.
+    pub public_base_url: Url,
+    /// Roles this process runs.
+    pub services: Vec<ServiceRole>,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_base_url: Url::parse("http://127.0.0.1:8080/").expect("static URL"),
+            services: ServiceRole::ALL.to_vec(),
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `postgres://user:password@host:port/database` (a secret: prefer `url_file`).
+    pub url: Option<String>,
+    /// Connections in the one shared pool of this process (independent of the tenant count).
+    pub pool_size: u32,
+    /// Seconds to wait for a free connection before a request fails with UNAVAILABLE.
+    pub acquire_timeout_secs: u64,
+    /// Seconds after which a statement is cancelled.
+    pub statement_timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: None,
+            pool_size: 10,
+            acquire_timeout_secs: 5,
+            statement_timeout_secs: 30,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url.as_ref().map(|_| "<redacted>"))
+            .field("pool_size", &self.pool_size)
+            .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .field("statement_timeout_secs", &self.statement_timeout_secs)
+            .finish()
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RedisSettings {
+    /// `redis://host:port/db`; without it, Plenum keeps everything in process.
+    pub url: Option<String>,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.url.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InternalSettings {
+    /// Key (at least 32 bytes) that signs identities between services. Required when roles run
+    /// in separate processes; an all-in-one process makes a random one if it is missing.
+    pub signing_key: Option<String>,
+    /// Lifetime of an internal token in seconds.
+    pub token_ttl_secs: u32,
+}
+
+impl Default for InternalSettings {
+    fn default() -> Self {
+        InternalSettings {
+            signing_key: None,
+            token_ttl_secs: 60,
+        }
+    }
+}
+
+impl std::fmt::Debug for InternalSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InternalSettings")
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .finish()
+    }
+}
+
+/// Where the roles this process does not run can be reached (split mode).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PeerSettings {
+    pub gateway: Option<Url>,
+    pub tenants: Option<Url>,
+    pub documents: Option<Url>,
+    pub search: Option<Url>,
+}
+
+impl PeerSettings {
+    pub fn url_for(&self, role: ServiceRole) -> Option<&Url> {
+        match role {
+            ServiceRole::Gateway => self.gateway.as_ref(),
+            ServiceRole::Tenants => self.tenants.as_ref(),
+            ServiceRole::Documents => self.documents.as_ref(),
+            ServiceRole::Search => self.search.as_ref(),
+            ServiceRole::Portal => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GatewaySettings {
+    /// Serve the GraphiQL explorer at `GET /graphql` (development).
+    pub graphiql: bool,
+    /// Allow tenant administration through GraphQL without sign-in. Development only: until
+    /// the identity issue lands there is no platform-admin sign-in to guard it.
+    pub platform_admin_api: bool,
+    /// Deepest nesting a GraphQL document may have.
+    pub max_depth: usize,
+    /// Highest complexity (sum of field costs) a GraphQL document may have.
+    pub max_complexity: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds a resolved tenant is cached before its registry row is read again.
+    pub tenant_cache_secs: u64,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        GatewaySettings {
+            graphiql: false,
+            platform_admin_api: false,
+            max_depth: 12,
+            max_complexity: 2_000,
+            max_body_bytes: 1024 * 1024,
+            tenant_cache_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TelemetrySettings {
+    pub log_format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,plenum_tenancy=debug`.
+    pub log_filter: String,
+    /// OTLP/HTTP endpoint for traces, e.g. `http://otel-collector:4318`; off when unset.
+    pub otlp_endpoint: Option<Url>,
+    /// `service.name` reported with traces.
+    pub service_name: String,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        TelemetrySettings {
+            log_format: LogFormat::Pretty,
+            log_filter: "info".to_owned(),
+            otlp_endpoint: None,
+            service_name: "plenum".to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// Checks the rules serde cannot express; each error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, msg: &str| {
+            Err(ConfigError::Invalid {
+                key: key.to_owned(),
+                message: msg.to_owned(),
+            })
+        };
+        let base = &self.server.public_base_url;
+        if base.scheme() != "http" && base.scheme() != "https" {
+            return invalid("server.public_base_url", "must be an http or https URL");
+        }
+        if base.host_str().is_none() || base.query().is_some() || base.fragment().is_some() {
+            return invalid(
+                "server.public_base_url",
+                "must name a host and carry no query or fragment",
+            );
+        }
+        if self.server.services.is_empty() {
+            return invalid("server.services", "must name at least one role");
+        }
+        if self.database.pool_size == 0 {
+            return invalid("database.pool_size", "must be at least 1");
+        }
+        if let Some(url) = &self.database.url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return invalid(
+                "database.url",
+                "must start with postgres:// or postgresql://",
+            );
+        }
+        if let Some(key) = &self.internal.signing_key
+            && key.len() < 32
+        {
+            return invalid("internal.signing_key", "must be at least 32 bytes long");
+        }
+        if !(1..=600).contains(&self.internal.token_ttl_secs) {
+            return invalid("internal.token_ttl_secs", "must be between 1 and 600");
+        }
+        if self.gateway.max_depth == 0 || self.gateway.max_complexity == 0 {
+            return invalid("gateway.max_depth", "limits must be at least 1");
+        }
+        Ok(())
+    }
+}

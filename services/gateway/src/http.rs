@@ -1,0 +1,145 @@
+//! `POST /graphql` (and GraphiQL on `GET` in development).
+
+use crate::Gateway;
+use crate::edge::ResolvedTenant;
+use crate::errors::ensure_codes;
+use crate::schema::RequestContext;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use plenum_errors::{ErrorCode, ServiceError};
+use plenum_identity::Identity;
+use plenum_identity::internal_token::HEADER as INTERNAL_HEADER;
+use plenum_tenants::TenantInfo;
+use std::sync::Arc;
+
+pub(crate) fn routes(gateway: Arc<Gateway>) -> Router {
+    let limit = gateway.options.max_body_bytes;
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(gateway)
+}
+
+impl Gateway {
+    /// Executes one GraphQL request for `identity` in `tenant`'s scope.
+    pub async fn execute(
+        &self,
+        identity: Identity,
+        tenant: Option<TenantInfo>,
+        request: async_graphql::Request,
+    ) -> async_graphql::Response {
+        let request = request.data(RequestContext { identity, tenant });
+        let mut response = self.schema.execute(request).await;
+        ensure_codes(&mut response.errors);
+        response
+    }
+
+    /// Who is calling. Until OIDC sign-in lands (identity issue) that is: the portal with a
+    /// signed internal token, or anonymous.
+    fn identity(&self, headers: &HeaderMap) -> Result<Identity, ServiceError> {
+        if let Some(token) = headers.get(INTERNAL_HEADER) {
+            let token = token.to_str().unwrap_or_default();
+            return self
+                .options
+                .key
+                .verify(token, plenum_rpc::unix_now())
+                .map_err(|e| ServiceError::new(ErrorCode::Unauthenticated, e.to_string()));
+        }
+        if headers.contains_key(header::AUTHORIZATION) {
+            return Err(ServiceError::new(
+                ErrorCode::Unauthenticated,
+                "bearer tokens are not accepted yet: OIDC sign-in is not configured",
+            ));
+        }
+        if self.options.platform_admin_api {
+            return Ok(Identity::operator_service("graphql-platform-admin-api"));
+        }
+        Ok(Identity::anonymous())
+    }
+}
+
+/// A GraphQL-shaped error answer for failures before execution.
+fn error_response(status: StatusCode, err: ServiceError) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": err.message, "extensions": { "code": err.code.as_str() } }]
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn graphql(
+    State(gateway): State<Arc<Gateway>>,
+    tenant: Option<Extension<ResolvedTenant>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ServiceError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!(
+                        "the request body exceeds {} bytes",
+                        gateway.options.max_body_bytes
+                    ),
+                ),
+            );
+        }
+        Err(rejection) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ServiceError::new(ErrorCode::GraphqlParseFailed, rejection.body_text()),
+            );
+        }
+    };
+    let identity = match gateway.identity(&headers) {
+        Ok(identity) => identity,
+        Err(err) => return error_response(StatusCode::UNAUTHORIZED, err),
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ServiceError::new(
+                    ErrorCode::GraphqlParseFailed,
+                    format!("the body is not a GraphQL request: {e}"),
+                ),
+            );
+        }
+    };
+    let tenant = tenant.map(|Extension(ResolvedTenant(info))| info);
+    let response = gateway.execute(identity, tenant, request).await;
+    axum::Json(response).into_response()
+}
+
+async fn graphiql(State(gateway): State<Arc<Gateway>>) -> Response {
+    if !gateway.options.graphiql {
+        return error_response(
+            StatusCode::NOT_FOUND,
+            ServiceError::not_found(
+                "GraphiQL is switched off (gateway.graphiql); POST queries here",
+            ),
+        );
+    }
+    Html(GRAPHIQL).into_response()
+}
+
+/// GraphiQL from its CDN: a development aid only, never served unless switched on.
+const GRAPHIQL: &str = r#"<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><title>Plenum GraphiQL</title>
+<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css"></head>
+<body style="margin:0"><div id="graphiql" style="height:100vh"></div>
+<script src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+<script src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+<script src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+<script>
+const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
+ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, { fetcher }));
+</script></body></html>"#;

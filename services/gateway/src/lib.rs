@@ -1,0 +1,65 @@
+//! The gateway: the one GraphQL schema, the edge that maps requests to tenants, and the only
+//! crate that knows GraphQL.
+//!
+//! It reaches the tenants, documents and search services only through their traits, so the same
+//! code runs in one process (in-process implementations) and split across processes (HTTP
+//! clients). Architecture invariant: the gateway never opens a database connection.
+
+pub mod edge;
+mod errors;
+mod executor;
+mod http;
+mod schema;
+
+pub use edge::{Edge, ResolvedTenant, TENANT_HEADER};
+pub use executor::{GatewayClient, GraphqlApi};
+pub use schema::PlenumSchema;
+
+use plenum_documents::DocumentsApi;
+use plenum_identity::internal_token::TokenKey;
+use plenum_search::SearchApi;
+use plenum_tenants::TenantsApi;
+use std::sync::Arc;
+
+/// The services the gateway talks to, local or remote.
+#[derive(Clone)]
+pub struct Backends {
+    pub tenants: Arc<dyn TenantsApi>,
+    pub documents: Arc<dyn DocumentsApi>,
+    pub search: Arc<dyn SearchApi>,
+}
+
+/// Gateway behaviour taken from configuration.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_body_bytes: usize,
+    pub graphiql: bool,
+    /// Development only: anonymous callers act as platform operator (see config reference).
+    pub platform_admin_api: bool,
+    /// Verifies identities sent by the portal in split mode.
+    pub key: TokenKey,
+}
+
+/// The gateway of one process.
+pub struct Gateway {
+    schema: PlenumSchema,
+    options: GatewayOptions,
+}
+
+impl Gateway {
+    pub fn new(backends: Backends, options: GatewayOptions) -> Arc<Gateway> {
+        let schema = schema::build(backends, &options);
+        Arc::new(Gateway { schema, options })
+    }
+
+    pub fn schema(&self) -> &PlenumSchema {
+        &self.schema
+    }
+
+    /// `GET|POST /graphql`, to be mounted both for tenants and installation-wide.
+    pub fn routes(self: &Arc<Self>) -> axum::Router {
+        http::routes(self.clone())
+    }
+}

@@ -1,0 +1,34 @@
+//! The tables the tenants service keeps in every tenant schema.
+
+use plenum_tenancy::sea_orm_migration::prelude::*;
+
+/// Every migration of a tenant schema that the tenants service owns, in order.
+pub fn all() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(M0001Settings)]
+}
+
+#[derive(DeriveMigrationName)]
+struct M0001Settings;
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Settings {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Unqualified names: the tenancy crate has set search_path to the tenant schema.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+CREATE TABLE settings (
+    key         text PRIMARY KEY CHECK (key ~ '^[a-z][a-z0-9_.]{0,63}$'),
+    value       text NOT NULL CHECK (length(value) <= 4096),
+    modified_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO settings (key, value) VALUES
+    ('locale', 'de-DE'),
+    ('timezone', 'Europe/Berlin');
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! Tenant settings, stored in the tenant's own schema.
+
+use crate::api::Setting;
+use plenum_errors::{ServiceError, ServiceResult};
+use plenum_tenancy::sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use plenum_tenancy::{TenantTx, db_error};
+
+const MAX_VALUE_CHARS: usize = 4096;
+
+#[derive(FromQueryResult)]
+struct SettingRow {
+    key: String,
+    value: String,
+    modified_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<SettingRow> for Setting {
+    fn from(row: SettingRow) -> Self {
+        Setting {
+            key: row.key,
+            value: row.value,
+            modified_at: row.modified_at,
+        }
+    }
+}
+
+pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
+    let key_ok = (1..=64).contains(&key.len())
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    if !key_ok {
+        return Err(ServiceError::validation(
+            "key",
+            "a setting key is 1–64 characters of a-z, 0-9, `_` and `.`, starting with a letter",
+        ));
+    }
+    let chars = value.chars().count();
+    if chars > MAX_VALUE_CHARS {
+        return Err(ServiceError::validation(
+            "value",
+            format!("a setting value may have at most {MAX_VALUE_CHARS} characters, got {chars}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) async fn list(tx: &TenantTx) -> ServiceResult<Vec<Setting>> {
+    let rows = tx
+        .conn()
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT key, value, modified_at FROM settings ORDER BY key",
+        ))
+        .await
+        .map_err(db_error)?;
+    rows.iter()
+        .map(|row| SettingRow::from_query_result(row, "").map(Setting::from))
+        .collect::<Result<_, _>>()
+        .map_err(db_error)
+}
+
+pub(crate) async fn upsert(tx: &TenantTx, key: &str, value: &str) -> ServiceResult<Setting> {
+    let row = tx
+        .conn()
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, modified_at = now() \
+             RETURNING key, value, modified_at",
+            [key.into(), value.into()],
+        ))
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ServiceError::internal("upsert returned no row"))?;
+    SettingRow::from_query_result(&row, "")
+        .map(Setting::from)
+        .map_err(db_error)
+}
