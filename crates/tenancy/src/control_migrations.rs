@@ -10,8 +10,13 @@ impl MigratorTrait for ControlMigrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
 struct M0001Registry;
+
+impl MigrationName for M0001Registry {
+    fn name(&self) -> &str {
+        "control_0001_registry"
+    }
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Registry {

@@ -1,4 +1,7 @@
 //! The tables the tenants service keeps in every tenant schema.
+//!
+//! Names are explicit and never change once released: sea-orm's derived names come from the
+//! file name, which would make two migrations in one file collide.
 
 use plenum_tenancy::sea_orm_migration::prelude::*;
 
@@ -7,8 +10,13 @@ pub fn all() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(M0001Settings)]
 }
 
-#[derive(DeriveMigrationName)]
 struct M0001Settings;
+
+impl MigrationName for M0001Settings {
+    fn name(&self) -> &str {
+        "tenants_0001_settings"
+    }
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Settings {

@@ -1,0 +1,208 @@
+//! Split mode (one process per role) answers exactly like the all-in-one mode, and services
+//! refuse calls without a valid internal token.
+
+use plenum_tests::{TEST_KEY, free_port, fresh_database, graphql, http, plenum, spawn_plenum};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_mode_equals_all_in_one_mode() {
+    let tdb = fresh_database().await;
+    let db_env = [("PLENUM_DATABASE__URL", tdb.url.as_str())];
+    assert_eq!(plenum(&["migrate"], &db_env).await.0, 0);
+    for (slug, name) in [
+        ("musterstadt", "Gemeinde Musterstadt"),
+        ("kreis-nord", "Kreis Nord"),
+    ] {
+        let (code, _, err) = plenum(&["tenant", "create", slug, "--name", name], &db_env).await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, _, err) = plenum(
+        &[
+            "tenant",
+            "create",
+            "stadtwerke",
+            "--name",
+            "Stadtwerke Musterstadt",
+            "--parent",
+            "musterstadt",
+        ],
+        &db_env,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+
+    let ports: Vec<u16> = (0..6).map(|_| free_port()).collect();
+    let url = |p: u16| format!("http://127.0.0.1:{p}");
+    let common = |public: u16| -> Vec<(String, String)> {
+        vec![
+            ("PLENUM_DATABASE__URL".into(), tdb.url.clone()),
+            ("PLENUM_INTERNAL__SIGNING_KEY".into(), TEST_KEY.into()),
+            (
+                "PLENUM_SERVER__PUBLIC_BASE_URL".into(),
+                format!("{}/", url(public)),
+            ),
+            ("PLENUM_GATEWAY__TENANT_CACHE_SECS".into(), "0".into()),
+            ("PLENUM_PEERS__TENANTS".into(), url(ports[1])),
+            ("PLENUM_PEERS__DOCUMENTS".into(), url(ports[2])),
+            ("PLENUM_PEERS__SEARCH".into(), url(ports[3])),
+            ("PLENUM_PEERS__GATEWAY".into(), url(ports[4])),
+        ]
+    };
+    // All-in-one on ports[0]; the split cluster's public entry is the gateway on ports[4].
+    let listen = |p: u16| format!("127.0.0.1:{p}");
+    let _all = spawn_plenum(
+        &["run", "--listen", &listen(ports[0])],
+        &common(ports[0]),
+        ports[0],
+    )
+    .await;
+    let mut split = Vec::new();
+    for (role, port) in [
+        ("tenants", ports[1]),
+        ("documents", ports[2]),
+        ("search", ports[3]),
+        ("gateway", ports[4]),
+        ("portal", ports[5]),
+    ] {
+        split.push(
+            spawn_plenum(
+                &["run", "--service", role, "--listen", &listen(port)],
+                &common(ports[4]),
+                port,
+            )
+            .await,
+        );
+    }
+
+    let queries = [
+        "{ tenant { slug name status parentSlug hosts settings { key value } } }",
+        "{ tenants { slug name status parentSlug } }",
+        "{ services { role ready version } }",
+        "{ tenant { slug missingField } }",
+        "mutation { createTenant(input: {slug: \"neu\", name: \"Neu\"}) { slug } }",
+    ];
+    for tenant in ["musterstadt", "stadtwerke", "unknown"] {
+        for q in queries {
+            let h = [("x-plenum-tenant", tenant)];
+            let one = graphql(&format!("{}/graphql", url(ports[0])), q, &h).await;
+            let many = graphql(&format!("{}/graphql", url(ports[4])), q, &h).await;
+            assert_eq!(one, many, "tenant {tenant}, query {q}");
+        }
+    }
+    let one = graphql(
+        &format!("{}/t/stadtwerke/graphql", url(ports[0])),
+        "{ tenant { slug parentSlug } }",
+        &[],
+    )
+    .await;
+    assert_eq!(one["data"]["tenant"]["parentSlug"], "musterstadt");
+    let services = graphql(
+        &format!("{}/graphql", url(ports[4])),
+        "{ services { role ready } }",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        services["data"]["services"].as_array().unwrap().len(),
+        3,
+        "{services}"
+    );
+    assert!(
+        services["data"]["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["ready"] == true)
+    );
+
+    // The portal process renders through the gateway process.
+    let page_split = http()
+        .get(format!("{}/t/musterstadt/", url(ports[5])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page_split.status(), 200);
+    let page_split = page_split.text().await.unwrap();
+    let page_one = http()
+        .get(format!("{}/t/musterstadt/", url(ports[0])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page_split, page_one);
+    assert!(page_one.contains("Gemeinde Musterstadt"));
+
+    // Every role is ready, including the gateway, whose readiness includes its peers.
+    for port in &ports {
+        let r = http()
+            .get(format!("{}/readyz", url(*port)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "readyz on {port}");
+    }
+
+    // The tenants role refuses internal calls without a valid token.
+    let list = format!("{}/internal/v1/tenants/list", url(ports[1]));
+    let body = serde_json::json!({ "include_deleted": true });
+    let r = http().post(&list).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let err: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(err["code"], "UNAUTHENTICATED");
+    let other_key = plenum_identity::internal_token::TokenKey::new(vec![7u8; 32]).unwrap();
+    let forged = other_key.sign(
+        &plenum_identity::Identity::operator_service("intruder"),
+        plenum_rpc::unix_now(),
+        60,
+    );
+    let r = http()
+        .post(&list)
+        .header("x-plenum-internal-token", forged)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "a token signed with another key is refused"
+    );
+    let key = plenum_identity::internal_token::TokenKey::new(TEST_KEY.as_bytes().to_vec()).unwrap();
+    let expired = key.sign(
+        &plenum_identity::Identity::operator_service("cli"),
+        plenum_rpc::unix_now() - 600,
+        60,
+    );
+    let r = http()
+        .post(&list)
+        .header("x-plenum-internal-token", expired)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "an expired token is refused");
+    let valid = key.sign(
+        &plenum_identity::Identity::operator_service("cli"),
+        plenum_rpc::unix_now(),
+        60,
+    );
+    let r = http()
+        .post(&list)
+        .header("x-plenum-internal-token", valid)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let listed: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    // The gateway also refuses a forged identity from a would-be portal.
+    let a = graphql(
+        &format!("{}/graphql", url(ports[4])),
+        "{ tenants { slug } }",
+        &[("x-plenum-internal-token", "v1.e30.AAAA")],
+    )
+    .await;
+    assert_eq!(a["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
