@@ -104,7 +104,7 @@ async fn tenants_resolve_by_url_host_and_header_and_other_forms_redirect() {
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("lang=\"de\""));
     let r = http()
-        .get(format!("{base}"))
+        .get(base.to_string())
         .header("host", format!("unknown.example.de:{port}"))
         .send()
         .await

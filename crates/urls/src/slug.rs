@@ -85,7 +85,8 @@ mod tests {
     #[test]
     fn refuses_hostile_and_odd_input() {
         let long = "a".repeat(300);
-        let cases: [(&str, fn(&SlugError) -> bool); 10] = [
+        type Expect = fn(&SlugError) -> bool;
+        let cases: [(&str, Expect); 10] = [
             ("", |e| matches!(e, SlugError::TooShort(0))),
             ("a", |e| matches!(e, SlugError::TooShort(1))),
             (&long, |e| matches!(e, SlugError::TooLong(300))),
