@@ -9,11 +9,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$root/.local/$name
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg=()
-if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); fi
+pgdir=$dir/pg sockdir=$dir/sock
+if [ "$(id -u)" = 0 ]; then
+  as_pg=(runuser -u postgres --)
+  # The postgres user must reach the data directory; a checkout under /root cannot be reached.
+  mkdir -p "$dir"
+  if ! runuser -u postgres -- test -x "$dir"; then
+    alt=/tmp/plenum-$name-$(printf %s "$root" | md5sum | cut -c1-8)
+    pgdir=$alt/pg sockdir=$alt/sock
+  fi
+fi
 
 stop() {
-  if [ -f "$dir/pg/PG_VERSION" ]; then
-    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/pg" -m fast -w stop >/dev/null 2>&1 || true
+  if [ -f "$pgdir/PG_VERSION" ]; then
+    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir" -m fast -w stop >/dev/null 2>&1 || true
   fi
   if [ -f "$dir/redis.pid" ]; then
     kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
@@ -24,16 +33,16 @@ stop() {
 case $cmd in
 start)
   pg_port=$3 redis_port=$4 fresh=${5:-}
-  if [ "$fresh" = fresh ]; then stop; rm -rf "$dir"; fi
+  if [ "$fresh" = fresh ]; then stop; rm -rf "$dir" "$pgdir" "$sockdir"; fi
   mkdir -p "$dir"
-  if [ ! -f "$dir/pg/PG_VERSION" ]; then
-    mkdir -p "$dir/pg" "$dir/sock"
-    [ "$(id -u)" = 0 ] && chown -R postgres: "$dir/pg" "$dir/sock"
-    "${as_pg[@]}" "$pgbin/initdb" -D "$dir/pg" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1
+  if [ ! -f "$pgdir/PG_VERSION" ]; then
+    mkdir -p "$pgdir" "$sockdir"
+    [ "$(id -u)" = 0 ] && chown -R postgres: "$pgdir" "$sockdir"
+    "${as_pg[@]}" "$pgbin/initdb" -D "$pgdir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1
   fi
-  if ! "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1; then
-    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/pg" -l "$dir/pg/server.log" -w -t 60 \
-      -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir/sock -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  if ! "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir" status >/dev/null 2>&1; then
+    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir" -l "$pgdir/server.log" -w -t 60 \
+      -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sockdir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       start >/dev/null
   fi
   if ! redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
