@@ -2,7 +2,7 @@
 
 use plenum_identity::Identity;
 use plenum_tenants::{CreateTenant, TenantStatus, TenantsApi};
-use plenum_tests::{fresh_database, graphql, http, serve};
+use plenum_tests::{fresh_database, graphql, http, serve, status_of};
 
 #[tokio::test]
 async fn tenants_resolve_by_url_host_and_header_and_other_forms_redirect() {
@@ -28,6 +28,32 @@ async fn tenants_resolve_by_url_host_and_header_and_other_forms_redirect() {
     let base = &server.base;
     let port = url::Url::parse(base).unwrap().port().unwrap();
     let q = "{ tenant { slug baseUrl } }";
+
+    // One tenant's address never shows another tenant's settings.
+    let husum = tenants
+        .resolve(&op, plenum_tenants::TenantLookup::Slug("husum".into()))
+        .await
+        .unwrap();
+    tenants
+        .set_setting(&op, husum.id, "marker".into(), "MARKER-HUSUM".into())
+        .await
+        .unwrap();
+    let all = graphql(
+        &format!("{base}t/kiel/graphql"),
+        "{ tenant { settings { value } } tenants { slug settings { value } } }",
+        &[],
+    )
+    .await;
+    assert!(all["errors"].is_null(), "{all}");
+    assert!(!all.to_string().contains("MARKER-HUSUM"), "leak: {all}");
+    assert!(all["data"]["tenant"]["settings"].is_array());
+    let own = graphql(
+        &format!("{base}graphql"),
+        "{ tenant { settings { value } } }",
+        &[("host", &format!("ratsinfo.husum.test:{port}"))],
+    )
+    .await;
+    assert!(own.to_string().contains("MARKER-HUSUM"), "{own}");
 
     let a = graphql(&format!("{base}t/kiel/graphql"), q, &[]).await;
     assert_eq!(a["data"]["tenant"]["slug"], "kiel");
@@ -125,25 +151,9 @@ async fn tenants_resolve_by_url_host_and_header_and_other_forms_redirect() {
         .set_status(&op, "kiel".into(), TenantStatus::Active)
         .await
         .unwrap();
-    assert_eq!(
-        http()
-            .get(format!("{base}t/kiel/"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status_of(&format!("{base}t/kiel/")).await, 200);
     tenants.delete(&op, "kiel".into(), false).await.unwrap();
-    assert_eq!(
-        http()
-            .get(format!("{base}t/kiel/"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(status_of(&format!("{base}t/kiel/")).await, 404);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::routing::post;
-use plenum_tests::{free_port, fresh_database, http, plenum, spawn_plenum};
+use plenum_tests::{free_port, fresh_database, http, plenum, spawn_plenum, status_of, text_of};
 use std::sync::{Arc, Mutex};
 
 #[tokio::test]
@@ -20,15 +20,7 @@ async fn readiness_follows_migrations_and_redis_and_metrics_count_requests() {
     let base = format!("http://127.0.0.1:{port}");
     {
         let _p = spawn_plenum(&["run"], &env(&redis), port).await;
-        assert_eq!(
-            http()
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(status_of(&format!("{base}/healthz")).await, 200);
         let r = http().get(format!("{base}/readyz")).send().await.unwrap();
         assert_eq!(r.status(), 503, "not migrated yet");
         let body: serde_json::Value = r.json().await.unwrap();
@@ -38,14 +30,7 @@ async fn readiness_follows_migrations_and_redis_and_metrics_count_requests() {
         assert_eq!(code, 0, "{err}");
         let r = http().get(format!("{base}/readyz")).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        let metrics = http()
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = text_of(&format!("{base}/metrics")).await;
         assert!(
             metrics.contains(
                 "plenum_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"503\"} 1"

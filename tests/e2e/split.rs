@@ -1,7 +1,10 @@
 //! Split mode (one process per role) answers exactly like the all-in-one mode, and services
 //! refuse calls without a valid internal token.
 
-use plenum_tests::{TEST_KEY, free_port, fresh_database, graphql, http, plenum, spawn_plenum};
+use plenum_identity::internal_token::TokenKey;
+use plenum_tests::{
+    TEST_KEY, free_port, fresh_database, graphql, http, plenum, spawn_plenum, status_of, text_of,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn split_mode_equals_all_in_one_mode() {
@@ -122,25 +125,17 @@ async fn split_mode_equals_all_in_one_mode() {
         .unwrap();
     assert_eq!(page_split.status(), 200);
     let page_split = page_split.text().await.unwrap();
-    let page_one = http()
-        .get(format!("{}/t/musterstadt/", url(ports[0])))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page_one = text_of(&format!("{}/t/musterstadt/", url(ports[0]))).await;
     assert_eq!(page_split, page_one);
     assert!(page_one.contains("Gemeinde Musterstadt"));
 
     // Every role is ready, including the gateway, whose readiness includes its peers.
     for port in &ports {
-        let r = http()
-            .get(format!("{}/readyz", url(*port)))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "readyz on {port}");
+        assert_eq!(
+            status_of(&format!("{}/readyz", url(*port))).await,
+            200,
+            "readyz on {port}"
+        );
     }
 
     // The tenants role refuses internal calls without a valid token.
@@ -150,50 +145,36 @@ async fn split_mode_equals_all_in_one_mode() {
     assert_eq!(r.status(), 401);
     let err: serde_json::Value = r.json().await.unwrap();
     assert_eq!(err["code"], "UNAUTHENTICATED");
-    let other_key = plenum_identity::internal_token::TokenKey::new(vec![7u8; 32]).unwrap();
-    let forged = other_key.sign(
-        &plenum_identity::Identity::operator_service("intruder"),
-        plenum_rpc::unix_now(),
-        60,
-    );
-    let r = http()
-        .post(&list)
-        .header("x-plenum-internal-token", forged)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let list_with = |token: String| {
+        let (list, body) = (list.clone(), body.clone());
+        async move {
+            http()
+                .post(&list)
+                .header("x-plenum-internal-token", token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let sign = |key: &TokenKey, age_secs: i64| {
+        key.sign(
+            &plenum_identity::Identity::operator_service("cli"),
+            plenum_rpc::unix_now() - age_secs,
+            60,
+        )
+    };
+    let other_key = TokenKey::new(vec![7u8; 32]).unwrap();
+    let key = TokenKey::new(TEST_KEY.as_bytes().to_vec()).unwrap();
+    let r = list_with(sign(&other_key, 0)).await;
     assert_eq!(
         r.status(),
         401,
         "a token signed with another key is refused"
     );
-    let key = plenum_identity::internal_token::TokenKey::new(TEST_KEY.as_bytes().to_vec()).unwrap();
-    let expired = key.sign(
-        &plenum_identity::Identity::operator_service("cli"),
-        plenum_rpc::unix_now() - 600,
-        60,
-    );
-    let r = http()
-        .post(&list)
-        .header("x-plenum-internal-token", expired)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = list_with(sign(&key, 600)).await;
     assert_eq!(r.status(), 401, "an expired token is refused");
-    let valid = key.sign(
-        &plenum_identity::Identity::operator_service("cli"),
-        plenum_rpc::unix_now(),
-        60,
-    );
-    let r = http()
-        .post(&list)
-        .header("x-plenum-internal-token", valid)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = list_with(sign(&key, 0)).await;
     assert_eq!(r.status(), 200);
     let listed: serde_json::Value = r.json().await.unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 3);

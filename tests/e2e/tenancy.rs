@@ -1,6 +1,5 @@
 //! Tenant isolation, migrations and hostile input against real PostgreSQL.
 
-use plenum::migrations::tenant_migrations;
 use plenum_identity::Identity;
 use plenum_tenancy::sea_orm::{ConnectionTrait, DbBackend, Statement};
 use plenum_tenancy::sea_orm_migration::prelude::*;
@@ -285,6 +284,30 @@ async fn hostile_slugs_are_refused_everywhere_and_create_nothing() {
         );
         assert_eq!(json["error"]["field"], "slug");
     }
+    let long_name = "x".repeat(201);
+    for (args, field) in [
+        (vec!["--name", "   "], "name"),
+        (vec!["--name", "Rat\u{7}haus"], "name"),
+        (vec!["--name", long_name.as_str()], "name"),
+        (vec!["--name", "Ok", "--parent", "nowhere"], "parentSlug"),
+        (vec!["--name", "Ok", "--host", "localhost"], "host"),
+        (
+            vec!["--name", "Ok", "--host", "ratsinfo.example.de:80"],
+            "host",
+        ),
+    ] {
+        let mut full = vec!["tenant", "create", "--json"];
+        full.extend(args.iter().copied());
+        full.extend(["--", "gut"]);
+        let (code, out, _) = plenum(&full, &env).await;
+        assert_eq!(code, 3, "{args:?}: {out}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            json["error"]["code"], "VALIDATION_FAILED",
+            "{args:?}: {out}"
+        );
+        assert_eq!(json["error"]["field"], field, "{args:?}: {out}");
+    }
     assert_eq!(
         count(&raw, "SELECT count(*) AS n FROM control.tenants").await,
         0
@@ -377,5 +400,4 @@ async fn purge_drops_the_schema_frees_the_host_and_emits_an_event() {
         .await
         .unwrap_err();
     assert_eq!(err.code, plenum_errors::ErrorCode::Forbidden);
-    let _ = tenant_migrations();
 }

@@ -84,7 +84,9 @@ pub async fn serve(mut settings: Settings) -> Server {
     let app = plenum::app::build(&settings).await.expect("build app");
     let app_tenants = app.tenants.clone();
     let task = tokio::spawn(async move {
-        plenum::app::serve(app, listener).await.ok();
+        plenum::app::serve(app, listener, Duration::from_secs(1))
+            .await
+            .ok();
     });
     Server {
         base,
@@ -199,6 +201,23 @@ pub async fn graphql(url: &str, query: &str, headers: &[(&str, &str)]) -> Value 
         .json()
         .await
         .expect("graphql JSON")
+}
+
+/// The status a plain GET of `url` answers with (redirects not followed).
+pub async fn status_of(url: &str) -> u16 {
+    http().get(url).send().await.expect("GET").status().as_u16()
+}
+
+/// The body of a plain GET of `url`.
+pub async fn text_of(url: &str) -> String {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body")
 }
 
 /// A client that does not follow redirects, so tests see them.

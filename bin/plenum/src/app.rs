@@ -225,12 +225,26 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     })
 }
 
-/// Serves `app` on `listener` until SIGINT/SIGTERM, then lets requests finish.
-pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-    axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server failed")?;
+/// Serves `app` on `listener` until SIGINT/SIGTERM, then lets in-flight requests finish for
+/// at most `grace` (server.shutdown_grace_secs) before dropping them.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app.router).with_graceful_shutdown(async move {
+        let _ = stopping.changed().await;
+    });
+    let deadline = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = server => served.context("HTTP server failed")?,
+        () = deadline => tracing::warn!(?grace, "grace period over; dropping open requests"),
+    }
     if let Some(db) = app.database {
         db.close().await.ok();
     }

@@ -199,7 +199,8 @@ async fn run(settings: &Settings) -> anyhow::Result<()> {
         .map(|r| r.as_str())
         .collect();
     tracing::info!(listen = %settings.server.listen, roles = ?roles, "plenum serving");
-    app::serve(app, listener).await
+    let grace = std::time::Duration::from_secs(settings.server.shutdown_grace_secs);
+    app::serve(app, listener, grace).await
 }
 
 async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {

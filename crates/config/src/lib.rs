@@ -260,8 +260,11 @@ impl Settings {
         if !(1..=600).contains(&self.internal.token_ttl_secs) {
             return invalid("internal.token_ttl_secs", "must be between 1 and 600");
         }
-        if self.gateway.max_depth == 0 || self.gateway.max_complexity == 0 {
-            return invalid("gateway.max_depth", "limits must be at least 1");
+        if self.gateway.max_depth == 0 {
+            return invalid("gateway.max_depth", "must be at least 1");
+        }
+        if self.gateway.max_complexity == 0 {
+            return invalid("gateway.max_complexity", "must be at least 1");
         }
         Ok(())
     }

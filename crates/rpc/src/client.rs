@@ -7,6 +7,17 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use url::Url;
 
+/// The HTTP client for calls between Plenum's own processes.
+pub fn internal_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(60))
+        // Internal calls never follow redirects: a redirect here is a misconfiguration.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
 /// Calls one peer service over HTTP on behalf of an identity.
 #[derive(Clone, Debug)]
 pub struct RpcClient {
@@ -19,24 +30,13 @@ pub struct RpcClient {
 
 impl RpcClient {
     pub fn new(base: Url, service: &'static str, key: TokenKey, token_ttl_secs: u32) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(60))
-            // Internal calls never follow redirects: a redirect here is a misconfiguration.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a plain HTTP client builds");
         RpcClient {
-            http,
+            http: internal_http_client(),
             base,
             service,
             key,
             token_ttl_secs: i64::from(token_ttl_secs),
         }
-    }
-
-    pub fn base(&self) -> &Url {
-        &self.base
     }
 
     /// POSTs `request` to the peer's `method` and decodes the answer.

@@ -8,7 +8,7 @@
 mod client;
 mod server;
 
-pub use client::RpcClient;
+pub use client::{RpcClient, internal_http_client};
 pub use server::{internal_routes, reply, require_internal_token};
 
 use serde::{Deserialize, Serialize};

@@ -85,7 +85,7 @@ impl Database {
                     .await?
                     .filter(|p| p.status != TenantStatus::Deleted)
                     .ok_or_else(|| TenancyError::Invalid {
-                        field: "parent",
+                        field: "parentSlug",
                         message: format!("no tenant `{slug}` to be the parent"),
                     })?;
                 Some(parent.id)

@@ -36,11 +36,10 @@ impl DocumentsApi for DocumentsService {
 
 /// The internal routes of the documents role.
 pub fn routes(api: Arc<dyn DocumentsApi>, key: TokenKey) -> Router {
-    let api_for_status = api.clone();
     let routes = Router::new().route(
         "/status",
         post(move |Extension(caller): Extension<Identity>| async move {
-            reply(api_for_status.status(&caller).await)
+            reply(api.status(&caller).await)
         }),
     );
     internal_routes(SERVICE, routes, key)

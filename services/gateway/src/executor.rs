@@ -7,7 +7,6 @@ use plenum_identity::Identity;
 use plenum_identity::internal_token::{HEADER as INTERNAL_HEADER, TokenKey};
 use plenum_tenants::TenantInfo;
 use serde_json::Value;
-use std::time::Duration;
 use url::Url;
 
 /// Runs a GraphQL document for a caller and returns its `data`, or the first error.
@@ -62,12 +61,7 @@ pub struct GatewayClient {
 impl GatewayClient {
     pub fn new(base: Url, key: TokenKey, token_ttl_secs: u32) -> Self {
         GatewayClient {
-            http: reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .timeout(Duration::from_secs(60))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("a plain HTTP client builds"),
+            http: plenum_rpc::internal_http_client(),
             url: format!("{}/graphql", base.as_str().trim_end_matches('/')),
             key,
             token_ttl_secs: i64::from(token_ttl_secs),

@@ -103,15 +103,22 @@ impl Tenant {
     async fn modified_at(&self) -> DateTime<Utc> {
         self.0.modified_at
     }
-    /// The tenant's settings, read from its own schema.
+    /// The tenant's settings, read from its own schema. Null unless the request addresses
+    /// this tenant (or comes from the platform operator): one tenant's address never shows
+    /// another tenant's data, even data that is public at its own address.
     #[graphql(complexity = 5)]
-    async fn settings(&self, ctx: &Context<'_>) -> Result<Vec<Setting>> {
+    async fn settings(&self, ctx: &Context<'_>) -> Result<Option<Vec<Setting>>> {
+        let req = request(ctx);
+        let own = req.tenant.as_ref().is_some_and(|t| t.id == self.0.id);
+        if !own && !req.identity.is_platform_operator() {
+            return Ok(None);
+        }
         let settings = backends(ctx)
             .tenants
-            .settings(&request(ctx).identity, self.0.id)
+            .settings(&req.identity, self.0.id)
             .await
             .map_err(to_gql)?;
-        Ok(settings.into_iter().map(Setting::from).collect())
+        Ok(Some(settings.into_iter().map(Setting::from).collect()))
     }
 }
 

@@ -36,11 +36,10 @@ impl SearchApi for SearchService {
 
 /// The internal routes of the search role.
 pub fn routes(api: Arc<dyn SearchApi>, key: TokenKey) -> Router {
-    let api_for_status = api.clone();
     let routes = Router::new().route(
         "/status",
         post(move |Extension(caller): Extension<Identity>| async move {
-            reply(api_for_status.status(&caller).await)
+            reply(api.status(&caller).await)
         }),
     );
     internal_routes(SERVICE, routes, key)
