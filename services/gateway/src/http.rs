@@ -1,6 +1,7 @@
 //! `POST /graphql` (and GraphiQL on `GET` in development).
 
 use crate::Gateway;
+use crate::council::Council;
 use crate::edge::ResolvedTenant;
 use crate::errors::ensure_codes;
 use crate::schema::RequestContext;
@@ -26,13 +27,18 @@ pub(crate) fn routes(gateway: Arc<Gateway>) -> Router {
 }
 
 impl Gateway {
-    /// Executes one GraphQL request for `identity` in `tenant`'s scope.
+    /// Executes one GraphQL request for `identity` in `tenant`'s scope, with the request's own
+    /// council DataLoaders when it addresses a tenant.
     pub async fn execute(
         &self,
         identity: Identity,
         tenant: Option<TenantInfo>,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
     ) -> async_graphql::Response {
+        if let Some(tenant) = &tenant {
+            let council = Council::new(self.council.clone(), identity.clone(), tenant.id);
+            request = request.data(council);
+        }
         let request = request.data(RequestContext { identity, tenant });
         let mut response = self.schema.execute(request).await;
         ensure_codes(&mut response.errors);

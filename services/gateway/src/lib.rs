@@ -5,6 +5,7 @@
 //! code runs in one process (in-process implementations) and split across processes (HTTP
 //! clients). Architecture invariant: the gateway never opens a database connection.
 
+mod council;
 pub mod edge;
 mod errors;
 mod executor;
@@ -13,12 +14,13 @@ mod schema;
 
 pub use edge::{Edge, ResolvedTenant, TENANT_HEADER};
 pub use executor::{GatewayClient, GraphqlApi};
-pub use schema::PlenumSchema;
+pub use schema::{PlenumSchema, sdl};
 
 use plenum_documents::DocumentsApi;
 use plenum_identity::internal_token::TokenKey;
 use plenum_search::SearchApi;
 use plenum_tenants::TenantsApi;
+use plenum_tenants::council::CouncilApi;
 use std::sync::Arc;
 
 /// The services the gateway talks to, local or remote.
@@ -27,6 +29,8 @@ pub struct Backends {
     pub tenants: Arc<dyn TenantsApi>,
     pub documents: Arc<dyn DocumentsApi>,
     pub search: Arc<dyn SearchApi>,
+    /// The council domain (part of the tenants role).
+    pub council: Arc<dyn CouncilApi>,
 }
 
 /// Gateway behaviour taken from configuration.
@@ -46,12 +50,19 @@ pub struct GatewayOptions {
 pub struct Gateway {
     schema: PlenumSchema,
     options: GatewayOptions,
+    /// For the per-request council DataLoaders.
+    council: Arc<dyn CouncilApi>,
 }
 
 impl Gateway {
     pub fn new(backends: Backends, options: GatewayOptions) -> Arc<Gateway> {
+        let council = backends.council.clone();
         let schema = schema::build(backends, &options);
-        Arc::new(Gateway { schema, options })
+        Arc::new(Gateway {
+            schema,
+            options,
+            council,
+        })
     }
 
     pub fn schema(&self) -> &PlenumSchema {

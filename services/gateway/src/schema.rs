@@ -1,10 +1,12 @@
-//! The GraphQL schema. The spine holds the tenant and the service health; the domain issue
-//! adds the council objects.
+//! The GraphQL schema: the tenant and the service health here, the council domain in
+//! [`crate::council`].
 
+use crate::council::{CouncilLists, CouncilLookups, CouncilMutation};
 use crate::errors::to_gql;
 use crate::{Backends, GatewayOptions};
 use async_graphql::{
-    Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject,
+    Context, EmptySubscription, Enum, ID, InputObject, MergedObject, Object, Result, Schema,
+    SchemaBuilder, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use plenum_errors::{ErrorCode, ServiceError};
@@ -13,6 +15,16 @@ use plenum_tenants::{CreateTenant, TenantInfo};
 
 pub type PlenumSchema = Schema<Query, Mutation, EmptySubscription>;
 
+/// Every query: the tenant and service health, council lookups and council lists.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(TenantQuery, CouncilLookups, CouncilLists);
+
+/// Every mutation: tenant administration and the council's create, update and delete.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(TenantMutation, CouncilMutation);
+
 /// Per-request data: who calls, for which tenant.
 #[derive(Clone)]
 pub(crate) struct RequestContext {
@@ -20,8 +32,17 @@ pub(crate) struct RequestContext {
     pub tenant: Option<TenantInfo>,
 }
 
+pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// The schema in SDL, as committed in `services/gateway/schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
 pub(crate) fn build(backends: Backends, options: &GatewayOptions) -> PlenumSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    builder()
         .data(backends)
         .data(AdminApi(options.platform_admin_api))
         .limit_depth(options.max_depth)
@@ -157,10 +178,11 @@ pub struct CreateTenantInput {
     host: Option<String>,
 }
 
-pub struct Query;
+#[derive(Default)]
+pub struct TenantQuery;
 
 #[Object]
-impl Query {
+impl TenantQuery {
     /// The tenant this request addresses (by its URL, custom host or `X-Plenum-Tenant`), or
     /// null on installation-wide requests.
     async fn tenant(&self, ctx: &Context<'_>) -> Option<Tenant> {
@@ -209,10 +231,11 @@ impl Query {
     }
 }
 
-pub struct Mutation;
+#[derive(Default)]
+pub struct TenantMutation;
 
 #[Object]
-impl Mutation {
+impl TenantMutation {
     /// Creates a tenant with its schema (platform operator).
     async fn create_tenant(&self, ctx: &Context<'_>, input: CreateTenantInput) -> Result<Tenant> {
         require_admin_api(ctx)?;
