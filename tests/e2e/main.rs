@@ -2,6 +2,7 @@
 //! against the real PostgreSQL (and Redis) that `make test` starts.
 
 mod edge;
+mod events;
 mod ops;
 mod split;
 mod tenancy;

@@ -10,7 +10,9 @@ pub struct TenantMigrator;
 
 impl MigratorTrait for TenantMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        plenum_tenants::migrations::all()
+        let mut all = plenum_tenants::migrations::all();
+        all.extend(plenum_events::migrations());
+        all
     }
 }
 

@@ -6,7 +6,7 @@ pub(crate) struct ControlMigrator;
 
 impl MigratorTrait for ControlMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Registry)]
+        vec![Box::new(M0001Registry), Box::new(M0002PlatformEventCursors)]
     }
 }
 
@@ -65,6 +65,34 @@ CREATE TABLE platform_events (
     delivered_at timestamptz
 );
 CREATE INDEX platform_events_undelivered ON platform_events (seq) WHERE delivered_at IS NULL;
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+struct M0002PlatformEventCursors;
+
+impl MigrationName for M0002PlatformEventCursors {
+    fn name(&self) -> &str {
+        "control_0002_platform_event_cursors"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002PlatformEventCursors {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+-- One row per consumer of platform_events: the seq of the last event it has handled.
+CREATE TABLE platform_event_cursors (
+    consumer   text PRIMARY KEY,
+    last_seq   bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
 "#,
             )
             .await?;

@@ -10,14 +10,19 @@
 mod control_migrations;
 mod db;
 mod migrate;
+mod notify;
+mod platform;
 mod provision;
 mod registry;
 mod schema;
+mod schema_lock;
 
 pub use db::{Database, PoolStats, TenantTx};
 pub use migrate::{
     MigrationReport, MigrationState, Migrations, SchemaMigrations, TenantMigrationOutcome,
 };
+pub use notify::{Listener, Notification};
+pub use platform::{PLATFORM_CHANNEL, PlatformCursor, PlatformEvent};
 pub use provision::NewTenant;
 pub use registry::{TenantRecord, TenantStatus};
 pub use schema::TenantScope;

@@ -91,6 +91,8 @@ impl MigrationState {
     }
 }
 
+/// Takes the exclusive side of the per-schema lock; `schema_lock.rs` takes the shared side with
+/// the same key.
 pub(crate) async fn lock_schema(txn: &DatabaseTransaction, schema: &str) -> Result<(), DbErr> {
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,

@@ -2,6 +2,7 @@
 
 use crate::db::set_search_path;
 use crate::migrate::{SchemaMigrations, lock_schema, migrate_schema_in, record_schema_version};
+use crate::platform::write_platform_event;
 use crate::registry::{TenantRecord, TenantStatus, fetch_one};
 use crate::schema::SchemaName;
 use crate::{Database, TenancyError};
@@ -201,11 +202,11 @@ impl Database {
                 vec![current.id.into()],
             )
             .await?;
-            exec(
+            write_platform_event(
                 &txn,
-                "INSERT INTO control.platform_events (id, kind, tenant_id, payload) \
-                 VALUES ($1, 'tenant.purged', $2, jsonb_build_object('slug', $3::text))",
-                vec![Uuid::new_v4().into(), current.id.into(), slug.into()],
+                "tenant.purged",
+                Some(current.id),
+                serde_json::json!({ "slug": slug }),
             )
             .await?;
         }
