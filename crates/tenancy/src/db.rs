@@ -6,6 +6,8 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     Statement, TransactionTrait,
 };
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A process's pool of PostgreSQL connections, shared by all tenants.
@@ -13,6 +15,7 @@ use std::time::Duration;
 pub struct Database {
     conn: DatabaseConnection,
     max_connections: u32,
+    statements: Arc<AtomicU64>,
 }
 
 /// How busy the pool is, for `/metrics` and the benchmark.
@@ -43,10 +46,16 @@ impl Database {
                 opts.application_name("plenum")
                     .options([("statement_timeout", statement_timeout_ms.as_str())])
             });
-        let conn = sea_orm::Database::connect(options).await?;
+        let mut conn = sea_orm::Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         Ok(Database {
             conn,
             max_connections: pool_size,
+            statements,
         })
     }
 
@@ -62,6 +71,12 @@ impl Database {
             open: pool.size(),
             idle: pool.num_idle() as u32,
         }
+    }
+
+    /// SQL statements this pool has run so far: proves that DataLoaders batch (a test counts
+    /// the statements of one GraphQL request) and feeds `/metrics`.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Opens a unit of work inside one tenant's schema.

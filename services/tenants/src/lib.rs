@@ -6,12 +6,14 @@
 //! from [`routes`].
 
 mod api;
+pub mod council;
 mod http;
 pub mod migrations;
 mod service;
 mod settings;
 
 pub use api::{CreateTenant, Setting, TenantInfo, TenantLookup, TenantsApi};
+pub use council::{CouncilApi, CouncilClient, CouncilService};
 pub use http::{TenantsClient, routes};
 pub use plenum_tenancy::TenantStatus;
 pub use service::TenantsService;

@@ -7,7 +7,7 @@ use plenum_tenancy::sea_orm_migration::prelude::*;
 
 /// Every migration of a tenant schema that the tenants service owns, in order.
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(M0001Settings)]
+    vec![Box::new(M0001Settings), Box::new(M0002Council)]
 }
 
 struct M0001Settings;
@@ -36,6 +36,25 @@ INSERT INTO settings (key, value) VALUES
     ('timezone', 'Europe/Berlin');
 "#,
             )
+            .await?;
+        Ok(())
+    }
+}
+
+struct M0002Council;
+
+impl MigrationName for M0002Council {
+    fn name(&self) -> &str {
+        "tenants_0002_council"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002Council {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(include_str!("council/schema.sql"))
             .await?;
         Ok(())
     }

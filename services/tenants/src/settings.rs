@@ -43,7 +43,7 @@ pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
             format!("a setting value may have at most {MAX_VALUE_CHARS} characters, got {chars}"),
         ));
     }
-    Ok(())
+    crate::council::numbering::validate_setting(key, value)
 }
 
 pub(crate) async fn list(tx: &TenantTx) -> ServiceResult<Vec<Setting>> {

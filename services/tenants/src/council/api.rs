@@ -1,0 +1,202 @@
+//! The interface of the council domain, in-process or remote.
+
+use super::model::{Kind, NewObject, Object, OrganizationKind};
+use chrono::{DateTime, NaiveDate, Utc};
+use plenum_errors::ServiceResult;
+use plenum_identity::Identity;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The largest page a list returns, whatever the caller asks for.
+pub const MAX_PAGE_SIZE: u32 = 500;
+/// The most ids one `load` or `related` call takes (one DataLoader batch).
+pub const MAX_BATCH: usize = 2000;
+
+/// Filters a list; each kind honours the filters that make sense for it and refuses the rest
+/// with VALIDATION_FAILED, so that a typo'd filter never silently returns everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Filter {
+    /// Meetings of this organization (any position); memberships in it; persons with a
+    /// membership in it; organizations below it (`parent_id`).
+    pub organization_id: Option<Uuid>,
+    /// Persons who are members on behalf of this faction, or members of it.
+    pub faction_id: Option<Uuid>,
+    /// Memberships of this person.
+    pub person_id: Option<Uuid>,
+    /// Agenda items and consultations of this meeting.
+    pub meeting_id: Option<Uuid>,
+    /// Consultations of this paper.
+    pub paper_id: Option<Uuid>,
+    /// Papers of this department.
+    pub department_id: Option<Uuid>,
+    pub organization_kind: Option<OrganizationKind>,
+    pub paper_type: Option<String>,
+    /// Exact paper reference ("26-0042/1").
+    pub reference: Option<String>,
+    /// Exact meeting number ("BA/2026/12").
+    pub number: Option<String>,
+    /// Meetings starting at or after.
+    pub start_from: Option<DateTime<Utc>>,
+    /// Meetings starting before.
+    pub start_until: Option<DateTime<Utc>>,
+    /// Papers dated on or after.
+    pub date_from: Option<NaiveDate>,
+    /// Papers dated on or before.
+    pub date_until: Option<NaiveDate>,
+    /// Only memberships (or persons with a membership) current on this day.
+    pub current_on: Option<NaiveDate>,
+    /// Case-insensitive substring of the name or title.
+    pub text: Option<String>,
+    /// Changed after this instant; includes tombstones (OParl `modified_since`).
+    pub modified_since: Option<DateTime<Utc>>,
+    /// Tombstones too, without `modified_since`.
+    pub include_deleted: bool,
+}
+
+/// Sort orders; every list is additionally ordered by id so that pages are stable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// The natural order of the kind: meetings and papers newest first, agenda items by
+    /// position, consultations by position, everything else by name.
+    #[default]
+    Default,
+    Name,
+    Date,
+    Modified,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub kind: Kind,
+    #[serde(default)]
+    pub filter: Filter,
+    #[serde(default)]
+    pub sort: SortBy,
+    #[serde(default)]
+    pub descending: bool,
+    /// Opaque cursor from a previous page's `end_cursor`.
+    pub after: Option<String>,
+    /// Page size, at most [`MAX_PAGE_SIZE`].
+    pub first: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    pub items: Vec<Object>,
+    /// Cursor of each item, same order as `items`.
+    pub cursors: Vec<String>,
+    pub has_next_page: bool,
+    pub total_count: i64,
+}
+
+/// Child lists that hang off a parent object, loaded for many parents at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// Agenda items of meetings, by position.
+    MeetingAgenda,
+    /// Consultations of papers (the Beratungsfolge), by position.
+    PaperConsultations,
+    /// Supplements of papers, by reference.
+    PaperSupplements,
+    /// Memberships of persons.
+    PersonMemberships,
+    /// Memberships in organizations.
+    OrganizationMemberships,
+    /// Files of meetings, agenda items or papers.
+    OwnedFiles,
+}
+
+impl Relation {
+    /// The parent an object of this relation belongs to, for grouping a batch result.
+    pub fn parent_of(self, object: &Object) -> Option<Uuid> {
+        match (self, object) {
+            (Relation::MeetingAgenda, Object::AgendaItem(a)) => Some(a.fields.meeting_id),
+            (Relation::PaperConsultations, Object::Consultation(c)) => Some(c.fields.paper_id),
+            (Relation::PaperSupplements, Object::Paper(p)) => p.fields.main_paper_id,
+            (Relation::PersonMemberships, Object::Membership(m)) => Some(m.fields.person_id),
+            (Relation::OrganizationMemberships, Object::Membership(m)) => {
+                Some(m.fields.organization_id)
+            }
+            (Relation::OwnedFiles, Object::File(f)) => Some(f.fields.owner_id),
+            _ => None,
+        }
+    }
+}
+
+/// Objects with their server-assigned values and states preset, for the demo generator and
+/// imports. Ids are the caller's; every object gets its audit row and event like any change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportBatch {
+    pub objects: Vec<Object>,
+    /// Numbering counters to raise to at least the given value (scope from
+    /// `numbering::Pattern::scope`), so that numbers assigned later follow the imported ones.
+    #[serde(default)]
+    pub counters: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub imported: u64,
+}
+
+/// The council domain of one tenant. Every call names the tenant; the service refuses
+/// tenants that are not active. Reads leave out what the caller may not see.
+#[async_trait::async_trait]
+pub trait CouncilApi: Send + Sync {
+    /// Objects by id, tombstones included; unknown and invisible ids are left out.
+    async fn load(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        kind: Kind,
+        ids: Vec<Uuid>,
+    ) -> ServiceResult<Vec<Object>>;
+
+    /// The live children of many parents at once; group them with [`Relation::parent_of`].
+    async fn related(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        relation: Relation,
+        parents: Vec<Uuid>,
+    ) -> ServiceResult<Vec<Object>>;
+
+    async fn list(&self, caller: &Identity, tenant: Uuid, query: ListQuery) -> ServiceResult<Page>;
+
+    /// Validates and stores a new object with its audit row and event, all or nothing.
+    async fn create(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        input: NewObject,
+    ) -> ServiceResult<Object>;
+
+    /// Applies a partial change: keys present in `patch` replace the field (null clears it),
+    /// absent keys stay. State fields and assigned numbers are not fields and cannot be set.
+    async fn update(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        kind: Kind,
+        id: Uuid,
+        patch: serde_json::Map<String, serde_json::Value>,
+    ) -> ServiceResult<Object>;
+
+    /// Turns the object (and what is embedded in it) into a tombstone.
+    async fn delete(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        kind: Kind,
+        id: Uuid,
+    ) -> ServiceResult<Object>;
+
+    async fn import(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        batch: ImportBatch,
+    ) -> ServiceResult<ImportReport>;
+}

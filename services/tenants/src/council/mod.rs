@@ -1,0 +1,22 @@
+//! The council domain in each tenant's schema: terms, organizations, persons, memberships,
+//! locations, meetings, agenda items, papers, consultations and file metadata.
+//!
+//! Every change runs in one tenant transaction that also writes an audit row and an outbox
+//! event; numbers and references are drawn from per-tenant counters in the same transaction.
+
+mod api;
+mod http;
+pub mod model;
+pub mod numbering;
+mod query;
+mod service;
+mod store;
+mod validate;
+mod visibility;
+
+pub use api::{
+    CouncilApi, Filter, ImportBatch, ImportReport, ListQuery, MAX_BATCH, MAX_PAGE_SIZE, Page,
+    Relation, SortBy,
+};
+pub use http::{CouncilClient, routes};
+pub use service::{CouncilService, agenda_numbers, meeting_year};

@@ -1,0 +1,565 @@
+//! [`CouncilApi`] on the database: reads through the visibility rule, writes with validation,
+//! numbering, audit row and outbox event in one tenant transaction.
+
+use super::api::{CouncilApi, ImportBatch, ImportReport, ListQuery, Page, Relation};
+use super::model::*;
+use super::numbering::{self, NumberInput, Pattern};
+use super::store::{self, Action, Sql};
+use super::visibility::Viewer;
+use super::{query, validate};
+use chrono::Datelike;
+use plenum_errors::{ErrorCode, ServiceError, ServiceResult};
+use plenum_events::NewEvent;
+use plenum_identity::Identity;
+use plenum_tenancy::{Database, TenantTx, db_error};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// Rows per statement when importing.
+const IMPORT_CHUNK: usize = 2000;
+
+/// The order in which an import inserts kinds, so that references point backwards.
+const IMPORT_ORDER: [Kind; 10] = [
+    Kind::Location,
+    Kind::LegislativeTerm,
+    Kind::Organization,
+    Kind::Person,
+    Kind::Membership,
+    Kind::Meeting,
+    Kind::Paper,
+    Kind::AgendaItem,
+    Kind::Consultation,
+    Kind::File,
+];
+
+#[derive(Clone)]
+pub struct CouncilService {
+    db: Database,
+}
+
+impl CouncilService {
+    pub fn new(db: Database) -> Self {
+        CouncilService { db }
+    }
+
+    async fn tx(&self, tenant: Uuid) -> ServiceResult<TenantTx> {
+        let scope = self.db.scope_by_id(tenant).await?;
+        Ok(self.db.begin_tenant(&scope).await?)
+    }
+}
+
+fn require_staff(caller: &Identity) -> ServiceResult<()> {
+    match Viewer::of(caller) {
+        Viewer::Staff => Ok(()),
+        Viewer::Public => Err(ServiceError::forbidden(
+            "only staff may change council data",
+        )),
+    }
+}
+
+fn not_found(kind: Kind, id: Uuid) -> ServiceError {
+    ServiceError::new(
+        ErrorCode::NotFound,
+        format!("no {} with id {id}", kind.table()),
+    )
+}
+
+async fn setting(tx: &TenantTx, key: &str) -> ServiceResult<Option<String>> {
+    let mut sql = Sql::default();
+    let p = sql.bind(key);
+    sql.text = format!("SELECT value FROM settings WHERE key = {p}");
+    use plenum_tenancy::sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let row = tx
+        .conn()
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql.text,
+            sql.values,
+        ))
+        .await
+        .map_err(db_error)?;
+    row.map(|r| r.try_get::<String>("", "value").map_err(db_error))
+        .transpose()
+}
+
+async fn paper_types(tx: &TenantTx) -> ServiceResult<Vec<String>> {
+    Ok(setting(tx, "paper.types")
+        .await?
+        .unwrap_or_default()
+        .split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect())
+}
+
+async fn pattern(tx: &TenantTx, key: &str, allow_code: bool) -> ServiceResult<Pattern> {
+    let value = setting(tx, key)
+        .await?
+        .ok_or_else(|| ServiceError::internal(format!("setting {key} is missing")))?;
+    Pattern::parse(&value, allow_code)
+        .map_err(|e| ServiceError::internal(format!("setting {key} is invalid: {e}")))
+}
+
+/// The year a meeting counts in: its start, in the municipality's time zone.
+pub fn meeting_year(start: chrono::DateTime<chrono::Utc>) -> i32 {
+    start.with_timezone(&chrono_tz::Europe::Berlin).year()
+}
+
+async fn meeting_number(tx: &TenantTx, f: &MeetingFields) -> ServiceResult<String> {
+    let pattern = pattern(tx, numbering::MEETING_SETTING, true).await?;
+    let lead = store::live_objects(tx, Kind::Organization, &f.organization_ids[..1]).await?;
+    let code = match lead.first() {
+        Some(Object::Organization(o)) => o.fields.code.clone(),
+        _ => None,
+    };
+    if pattern.needs_code() && code.is_none() {
+        return Err(ServiceError::validation(
+            "organizationIds",
+            "the lead committee has no code (Kennzeichen), which the meeting number needs",
+        ));
+    }
+    let input = NumberInput {
+        code: code.as_deref(),
+        year: meeting_year(f.start_at),
+    };
+    let seq = numbering::next(tx, &pattern.scope("meeting", &input)).await?;
+    Ok(pattern.format(&input, seq))
+}
+
+async fn paper_reference(tx: &TenantTx, f: &PaperFields) -> ServiceResult<String> {
+    if let Some(main) = f.main_paper_id {
+        let Some(Object::Paper(main)) = store::lock(tx, Kind::Paper, main).await? else {
+            return Err(ServiceError::validation("mainPaperId", "no such paper"));
+        };
+        let seq = numbering::next(tx, &format!("supplement:{}", main.meta.id)).await?;
+        return Ok(format!("{}/{seq}", main.reference));
+    }
+    let pattern = pattern(tx, numbering::PAPER_SETTING, false).await?;
+    let input = NumberInput {
+        code: None,
+        year: f.paper_date.year(),
+    };
+    let seq = numbering::next(tx, &pattern.scope("paper", &input)).await?;
+    Ok(pattern.format(&input, seq))
+}
+
+/// Builds the stored object for validated `input`, drawing numbers where the kind has them.
+async fn new_object(tx: &TenantTx, input: NewObject) -> ServiceResult<Object> {
+    let now = store::now();
+    let meta = Meta {
+        id: Uuid::new_v4(),
+        created_at: now,
+        modified_at: now,
+        deleted: false,
+    };
+    Ok(match input {
+        NewObject::LegislativeTerm(fields) => LegislativeTerm { meta, fields }.into(),
+        NewObject::Organization(fields) => Organization { meta, fields }.into(),
+        NewObject::Person(fields) => Person { meta, fields }.into(),
+        NewObject::Membership(fields) => Membership { meta, fields }.into(),
+        NewObject::Location(fields) => Location { meta, fields }.into(),
+        NewObject::Consultation(fields) => Consultation { meta, fields }.into(),
+        NewObject::File(fields) => File { meta, fields }.into(),
+        NewObject::Meeting(fields) => Meeting {
+            number: meeting_number(tx, &fields).await?,
+            meta,
+            fields,
+            state: MeetingState::Planned,
+            minutes_state: MinutesState::None,
+        }
+        .into(),
+        NewObject::Paper(fields) => Paper {
+            reference: paper_reference(tx, &fields).await?,
+            meta,
+            fields,
+            release_state: ReleaseState::Draft,
+        }
+        .into(),
+        // Order and number follow from the position once the item is stored.
+        NewObject::AgendaItem(fields) => AgendaItem {
+            meta,
+            fields,
+            item_order: 0,
+            number: String::new(),
+        }
+        .into(),
+    })
+}
+
+/// The settable fields of a stored object, as JSON keyed by column.
+fn fields_of(object: &Object) -> ServiceResult<Map<String, Value>> {
+    let fields = NewObject::from_fields(object.kind(), object.to_row())
+        .map_err(|e| ServiceError::internal(format!("stored row lacks fields: {e}")))?;
+    match fields.to_fields() {
+        Value::Object(map) => Ok(map),
+        _ => Err(ServiceError::internal("fields are not a JSON object")),
+    }
+}
+
+/// Keys a patch may not touch, with the reason.
+fn protected(kind: Kind, key: &str) -> Option<&'static str> {
+    match (kind, key) {
+        (_, "id" | "created_at" | "modified_at" | "deleted") => Some("is kept by Plenum"),
+        (Kind::Meeting, "state" | "minutes_state") | (Kind::Paper, "release_state") => {
+            Some("changes only through the Sitzungsdienst workflow")
+        }
+        (Kind::Meeting, "number") | (Kind::Paper, "reference") => {
+            Some("is assigned once from the tenant's numbering pattern")
+        }
+        (Kind::AgendaItem, "number" | "item_order") => Some("follows from position and public"),
+        (Kind::Paper, "main_paper_id") => Some("is fixed when the supplement is created"),
+        _ => None,
+    }
+}
+
+fn camel(key: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Applies `patch` to the current fields; errors name the offending field.
+fn merge(
+    kind: Kind,
+    current: Map<String, Value>,
+    patch: Map<String, Value>,
+) -> ServiceResult<NewObject> {
+    let mut merged = current.clone();
+    for (key, value) in &patch {
+        if let Some(reason) = protected(kind, key) {
+            return Err(ServiceError::validation(
+                camel(key),
+                format!("{key} {reason}"),
+            ));
+        }
+        if !current.contains_key(key) {
+            return Err(ServiceError::validation(
+                camel(key),
+                format!("{} has no field {key}", kind.table()),
+            ));
+        }
+        merged.insert(key.clone(), value.clone());
+    }
+    NewObject::from_fields(kind, Value::Object(merged)).map_err(|_| {
+        // Find the key that does not decode, to name it.
+        let culprit = patch.iter().find(|(key, value)| {
+            let mut probe = current.clone();
+            probe.insert((*key).clone(), (*value).clone());
+            NewObject::from_fields(kind, Value::Object(probe)).is_err()
+        });
+        match culprit {
+            Some((key, Value::Null)) => ServiceError::validation(camel(key), "is required"),
+            Some((key, _)) => ServiceError::validation(camel(key), "has the wrong type or value"),
+            None => ServiceError::validation("patch", "does not form a valid object"),
+        }
+    })
+}
+
+/// The stored object with new settable fields, meta and assigned values kept.
+fn with_fields(current: &Object, fields: &NewObject) -> ServiceResult<Object> {
+    let mut row = current.to_row();
+    if let (Value::Object(row), Value::Object(fields)) = (&mut row, fields.to_fields()) {
+        row.extend(fields);
+    }
+    let mut object = Object::from_row(current.kind(), row)
+        .map_err(|e| ServiceError::internal(format!("patched row does not decode: {e}")))?;
+    object.meta_mut().modified_at = store::bumped(current.meta().modified_at);
+    Ok(object)
+}
+
+async fn emit(tx: &TenantTx, action: Action, object: &Object) -> ServiceResult<()> {
+    let kind = object.kind().table();
+    plenum_events::append(
+        tx,
+        NewEvent {
+            event_type: format!("{kind}.{}", action.event()),
+            object_kind: kind.to_owned(),
+            object_id: object.id(),
+            payload: Value::Null,
+        },
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Agenda numbers: public items "Ö 1", "Ö 2", sub-items "Ö 2.1"; non-public items "N 1".
+pub fn agenda_numbers(items: &[(bool, bool)]) -> Vec<String> {
+    let (mut public, mut closed) = ((0, 0), (0, 0));
+    items
+        .iter()
+        .map(|&(is_public, sub_item)| {
+            let (prefix, counter) = if is_public {
+                ("Ö", &mut public)
+            } else {
+                ("N", &mut closed)
+            };
+            if sub_item && counter.0 > 0 {
+                counter.1 += 1;
+                format!("{prefix} {}.{}", counter.0, counter.1)
+            } else {
+                *counter = (counter.0 + 1, 0);
+                format!("{prefix} {}", counter.0)
+            }
+        })
+        .collect()
+}
+
+/// Recomputes order and numbers of a meeting's live agenda and bumps what changed.
+async fn renumber(tx: &TenantTx, meeting: Uuid) -> ServiceResult<()> {
+    let items = query::related(tx, Viewer::Staff, Relation::MeetingAgenda, &[meeting]).await?;
+    let items: Vec<AgendaItem> = items
+        .into_iter()
+        .filter_map(|o| AgendaItem::try_from(o).ok())
+        .collect();
+    let keys: Vec<(bool, bool)> = items
+        .iter()
+        .map(|a| (a.fields.public, a.fields.sub_item))
+        .collect();
+    let rows: Vec<Value> = agenda_numbers(&keys)
+        .into_iter()
+        .zip(&items)
+        .enumerate()
+        .map(|(order, (number, item))| {
+            serde_json::json!({ "id": item.meta.id, "o": order, "n": number })
+        })
+        .collect();
+    let mut sql = Sql::default();
+    let (at, p) = (sql.bind(store::now()), sql.bind(Value::Array(rows)));
+    sql.text = format!(
+        "UPDATE agenda_item t SET item_order = v.o, number = v.n, \
+         modified_at = greatest({at}, t.modified_at + interval '1 microsecond') \
+         FROM jsonb_to_recordset({p}::jsonb) AS v(id uuid, o int, n text) \
+         WHERE t.id = v.id AND (t.item_order, t.number) IS DISTINCT FROM (v.o, v.n)"
+    );
+    store::execute(tx, sql).await.map(|_| ())
+}
+
+/// What a change to `object` does to others: agenda numbers, and the `modified` of the
+/// object it is embedded in (OParl §2.8).
+async fn after_change(tx: &TenantTx, object: &Object) -> ServiceResult<()> {
+    match object {
+        Object::AgendaItem(a) => {
+            renumber(tx, a.fields.meeting_id).await?;
+            store::touch(tx, Kind::Meeting, a.fields.meeting_id).await
+        }
+        Object::Consultation(c) => store::touch(tx, Kind::Paper, c.fields.paper_id).await,
+        Object::Membership(m) => store::touch(tx, Kind::Person, m.fields.person_id).await,
+        Object::File(f) => {
+            let owner = match f.fields.owner_kind {
+                FileOwner::Meeting => Kind::Meeting,
+                FileOwner::AgendaItem => Kind::AgendaItem,
+                FileOwner::Paper => Kind::Paper,
+            };
+            store::touch(tx, owner, f.fields.owner_id).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Re-reads an object whose stored values the change itself adjusted (agenda numbers).
+async fn reread(tx: &TenantTx, object: Object) -> ServiceResult<Object> {
+    if object.kind() != Kind::AgendaItem {
+        return Ok(object);
+    }
+    store::lock(tx, Kind::AgendaItem, object.id())
+        .await?
+        .ok_or_else(|| ServiceError::internal("agenda item vanished"))
+}
+
+/// What is embedded in an object and dies with it.
+fn embedded(kind: Kind) -> &'static [Relation] {
+    match kind {
+        Kind::Meeting => &[Relation::MeetingAgenda, Relation::OwnedFiles],
+        Kind::AgendaItem => &[Relation::OwnedFiles],
+        Kind::Paper => &[Relation::PaperConsultations, Relation::OwnedFiles],
+        Kind::Person => &[Relation::PersonMemberships],
+        Kind::Organization => &[Relation::OrganizationMemberships],
+        _ => &[],
+    }
+}
+
+/// Turns `object` and what is embedded in it into tombstones, each with audit row and event.
+async fn tombstone(tx: &TenantTx, caller: &Identity, object: Object) -> ServiceResult<Object> {
+    for relation in embedded(object.kind()) {
+        let children = query::related(tx, Viewer::Staff, *relation, &[object.id()]).await?;
+        for child in children {
+            Box::pin(tombstone(tx, caller, child)).await?;
+        }
+    }
+    let mut dead = object.clone();
+    dead.meta_mut().deleted = true;
+    dead.meta_mut().modified_at = store::bumped(object.meta().modified_at);
+    store::replace(tx, &dead).await?;
+    after_change(tx, &dead).await?;
+    store::audit(tx, caller, Action::Delete, Some(&object), &dead).await?;
+    emit(tx, Action::Delete, &dead).await?;
+    Ok(dead)
+}
+
+/// Ends a read-only unit of work.
+async fn done<T>(tx: TenantTx, result: T) -> ServiceResult<T> {
+    tx.commit().await.map_err(db_error)?;
+    Ok(result)
+}
+
+#[async_trait::async_trait]
+impl CouncilApi for CouncilService {
+    async fn load(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        kind: Kind,
+        ids: Vec<Uuid>,
+    ) -> ServiceResult<Vec<Object>> {
+        let tx = self.tx(tenant).await?;
+        let objects = query::load(&tx, Viewer::of(caller), kind, &ids).await?;
+        done(tx, objects).await
+    }
+
+    async fn related(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        relation: Relation,
+        parents: Vec<Uuid>,
+    ) -> ServiceResult<Vec<Object>> {
+        let tx = self.tx(tenant).await?;
+        let result = query::related(&tx, Viewer::of(caller), relation, &parents).await?;
+        done(tx, result).await
+    }
+
+    async fn list(&self, caller: &Identity, tenant: Uuid, query: ListQuery) -> ServiceResult<Page> {
+        let tx = self.tx(tenant).await?;
+        let page = query::list(&tx, Viewer::of(caller), &query).await?;
+        done(tx, page).await
+    }
+
+    async fn create(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        input: NewObject,
+    ) -> ServiceResult<Object> {
+        require_staff(caller)?;
+        let tx = self.tx(tenant).await?;
+        let types = paper_types(&tx).await?;
+        validate::fields(&tx, &input, None, &types).await?;
+        let object = new_object(&tx, input).await?;
+        store::insert(&tx, &object).await?;
+        after_change(&tx, &object).await?;
+        let object = reread(&tx, object).await?;
+        store::audit(&tx, caller, Action::Create, None, &object).await?;
+        emit(&tx, Action::Create, &object).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(object)
+    }
+
+    async fn update(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        kind: Kind,
+        id: Uuid,
+        patch: Map<String, Value>,
+    ) -> ServiceResult<Object> {
+        require_staff(caller)?;
+        let tx = self.tx(tenant).await?;
+        let current = match store::lock(&tx, kind, id).await? {
+            Some(o) if !o.meta().deleted => o,
+            _ => return Err(not_found(kind, id)),
+        };
+        let fields = merge(kind, fields_of(&current)?, patch)?;
+        let types = paper_types(&tx).await?;
+        validate::fields(&tx, &fields, Some(id), &types).await?;
+        let updated = with_fields(&current, &fields)?;
+        store::replace(&tx, &updated).await?;
+        after_change(&tx, &updated).await?;
+        if let (Object::AgendaItem(old), Object::AgendaItem(new)) = (&current, &updated)
+            && old.fields.meeting_id != new.fields.meeting_id
+        {
+            after_change(&tx, &current).await?;
+        }
+        let updated = reread(&tx, updated).await?;
+        store::audit(&tx, caller, Action::Update, Some(&current), &updated).await?;
+        emit(&tx, Action::Update, &updated).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(updated)
+    }
+
+    async fn delete(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        kind: Kind,
+        id: Uuid,
+    ) -> ServiceResult<Object> {
+        require_staff(caller)?;
+        let tx = self.tx(tenant).await?;
+        let current = store::lock(&tx, kind, id)
+            .await?
+            .ok_or_else(|| not_found(kind, id))?;
+        if current.meta().deleted {
+            // Deleting twice changes nothing and is not a second change.
+            return Ok(current);
+        }
+        let dead = tombstone(&tx, caller, current).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(dead)
+    }
+
+    async fn import(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        batch: ImportBatch,
+    ) -> ServiceResult<ImportReport> {
+        if !caller.is_platform_operator() {
+            return Err(ServiceError::forbidden(
+                "only the platform operator may import council data",
+            ));
+        }
+        let tx = self.tx(tenant).await?;
+        let mut imported = 0u64;
+        for kind in IMPORT_ORDER {
+            let objects: Vec<Object> = batch
+                .objects
+                .iter()
+                .filter(|o| o.kind() == kind)
+                .cloned()
+                .collect();
+            for chunk in objects.chunks(IMPORT_CHUNK) {
+                store::insert_many(&tx, kind, chunk).await?;
+                store::audit_import(&tx, caller, kind, chunk).await?;
+                let events = chunk
+                    .iter()
+                    .map(|o| NewEvent {
+                        event_type: format!("{}.{}", kind.table(), Action::Create.event()),
+                        object_kind: kind.table().to_owned(),
+                        object_id: o.id(),
+                        payload: Value::Null,
+                    })
+                    .collect();
+                plenum_events::append_many(&tx, events)
+                    .await
+                    .map_err(db_error)?;
+                imported += chunk.len() as u64;
+            }
+        }
+        for (scope, value) in &batch.counters {
+            numbering::raise(&tx, scope, *value).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(ImportReport { imported })
+    }
+}
