@@ -1,7 +1,7 @@
 //! `POST /graphql` (and GraphiQL on `GET` in development).
 
 use crate::Gateway;
-use crate::council::Council;
+use crate::council::{Batched, Council};
 use crate::edge::ResolvedTenant;
 use crate::errors::ensure_codes;
 use crate::schema::RequestContext;
@@ -35,12 +35,18 @@ impl Gateway {
         tenant: Option<TenantInfo>,
         mut request: async_graphql::Request,
     ) -> async_graphql::Response {
-        if let Some(tenant) = &tenant {
-            let council = Council::new(self.council.clone(), identity.clone(), tenant.id);
+        let council = tenant
+            .as_ref()
+            .map(|t| Council::new(self.council.clone(), identity.clone(), t.id));
+        let batcher = council.as_ref().map(Council::batcher);
+        if let Some(council) = council {
             request = request.data(council);
         }
         let request = request.data(RequestContext { identity, tenant });
-        let mut response = self.schema.execute(request).await;
+        let mut response = match batcher {
+            Some(batcher) => Batched::new(self.schema.execute(request), batcher).await,
+            None => self.schema.execute(request).await,
+        };
         ensure_codes(&mut response.errors);
         response
     }

@@ -21,7 +21,8 @@ pub use queries::{CouncilLists, CouncilLookups};
 use crate::errors::to_gql;
 use async_graphql::{Context, ID, Result};
 use chrono::{NaiveDate, Utc};
-use loaders::{CouncilDataLoader, CouncilLoader, ObjectKey, RelatedKey};
+pub(crate) use loaders::{Batched, Batcher};
+use loaders::{ObjectKey, RelatedKey};
 use plenum_errors::{ErrorCode, ServiceError};
 use plenum_identity::Identity;
 use plenum_tenants::council::model::{Kind, Object};
@@ -41,12 +42,12 @@ pub(crate) struct Council {
     pub api: Arc<dyn CouncilApi>,
     pub caller: Identity,
     pub tenant: Uuid,
-    loader: CouncilDataLoader,
+    loader: Arc<Batcher>,
 }
 
 impl Council {
     pub(crate) fn new(api: Arc<dyn CouncilApi>, caller: Identity, tenant: Uuid) -> Council {
-        let loader = CouncilLoader::data_loader(api.clone(), caller.clone(), tenant);
+        let loader = Batcher::new(api.clone(), caller.clone(), tenant);
         Council {
             api,
             caller,
@@ -57,12 +58,9 @@ impl Council {
 
     /// One object by id, tombstones included; None when unknown or invisible.
     pub(crate) async fn one<T: Node>(&self, id: Uuid) -> Result<Option<T>> {
-        let object = self
-            .loader
-            .load_one(ObjectKey(T::KIND, id))
-            .await
-            .map_err(to_gql)?;
-        Ok(object.and_then(T::from_object))
+        let key = ObjectKey(T::KIND, id);
+        let mut found = self.loader.objects(&[key]).await.map_err(to_gql)?;
+        Ok(found.remove(&key).and_then(T::from_object))
     }
 
     pub(crate) async fn opt<T: Node>(&self, id: Option<Uuid>) -> Result<Option<T>> {
@@ -74,11 +72,8 @@ impl Council {
 
     /// Objects by id in the order given, leaving out unknown and invisible ones.
     pub(crate) async fn many<T: Node>(&self, ids: &[Uuid]) -> Result<Vec<T>> {
-        let mut found = self
-            .loader
-            .load_many(ids.iter().map(|id| ObjectKey(T::KIND, *id)))
-            .await
-            .map_err(to_gql)?;
+        let keys: Vec<ObjectKey> = ids.iter().map(|id| ObjectKey(T::KIND, *id)).collect();
+        let mut found = self.loader.objects(&keys).await.map_err(to_gql)?;
         Ok(ids
             .iter()
             .filter_map(|id| found.remove(&ObjectKey(T::KIND, *id)))
@@ -94,30 +89,29 @@ impl Council {
     ) -> Result<Vec<T>> {
         let children = self
             .loader
-            .load_one(RelatedKey(relation, parent))
+            .children(RelatedKey(relation, parent))
             .await
             .map_err(to_gql)?;
-        let children = children.map(|c| c.to_vec()).unwrap_or_default();
-        Ok(children.into_iter().filter_map(T::from_object).collect())
+        Ok(children
+            .iter()
+            .cloned()
+            .filter_map(T::from_object)
+            .collect())
     }
 
     /// Objects a list returned: later id lookups in the same request need no call.
     pub(crate) async fn remember(&self, objects: &[Object]) {
-        self.loader
-            .feed_many(
-                objects
-                    .iter()
-                    .map(|o| (ObjectKey(o.kind(), o.id()), o.clone())),
-            )
-            .await;
+        self.loader.remember(objects);
     }
 
     /// After a change: the changed object is current, every cached child list may be stale.
     pub(crate) async fn changed(&self, object: &Object) {
-        self.loader
-            .feed_one(ObjectKey(object.kind(), object.id()), object.clone())
-            .await;
-        self.loader.clear::<RelatedKey>();
+        self.loader.changed(object);
+    }
+
+    /// The request's loads; run the request in [`Batched`] with it.
+    pub(crate) fn batcher(&self) -> Arc<Batcher> {
+        self.loader.clone()
     }
 }
 
@@ -133,8 +127,27 @@ pub(crate) fn council<'a>(ctx: &'a Context<'_>) -> Result<&'a Council> {
 
 /// A GraphQL id as a council object id; `field` names the argument in the error.
 pub(crate) fn parse_id(id: &ID, field: &str) -> Result<Uuid, ServiceError> {
+    let field = graphql_name(field);
     Uuid::parse_str(id.as_str())
-        .map_err(|_| ServiceError::validation(field, format!("{field}: not a valid id")))
+        .map_err(|_| ServiceError::validation(&field, format!("{field}: not a valid id")))
+}
+
+/// The GraphQL (camelCase) name of a model field, as errors name it: callers see `endAt`,
+/// not `end_at`, and the tenants service names fields the same way.
+pub(crate) fn graphql_name(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Today in the time zone every German council works in.

@@ -262,11 +262,17 @@ fn council_with_meeting(items: usize) -> Arc<Fake> {
 async fn run(fake: &Arc<Fake>, query: &str, variables: Value, tenant: bool) -> Value {
     let schema = builder().limit_depth(12).limit_complexity(2000).finish();
     let mut request = Request::new(query).variables(Variables::from_json(variables));
+    let mut batcher = None;
     if tenant {
         let api: Arc<dyn CouncilApi> = fake.clone();
-        request = request.data(Council::new(api, Identity::anonymous(), Uuid::new_v4()));
+        let council = Council::new(api, Identity::anonymous(), Uuid::new_v4());
+        batcher = Some(council.batcher());
+        request = request.data(council);
     }
-    let mut response = schema.execute(request).await;
+    let mut response = match batcher {
+        Some(batcher) => super::Batched::new(schema.execute(request), batcher).await,
+        None => schema.execute(request).await,
+    };
     crate::errors::ensure_codes(&mut response.errors);
     serde_json::to_value(&response).unwrap()
 }
@@ -453,7 +459,7 @@ async fn bad_patches_fail_with_the_field_named() {
     let meeting = fake.first_of(Kind::Meeting);
     for (patch, field) in [
         (json!({ "name": null }), "name"),
-        (json!({ "locationId": "not-an-id" }), "location_id"),
+        (json!({ "locationId": "not-an-id" }), "locationId"),
     ] {
         let response = update_meeting(&fake, meeting, patch).await;
         let extensions = &response["errors"][0]["extensions"];

@@ -31,7 +31,8 @@ pub(crate) trait Wire: Sized + Serialize {
 
 /// Refuses null for a field that always has a value.
 fn not_null<T>(input: Option<T>, field: &str) -> Result<T, ServiceError> {
-    input.ok_or_else(|| ServiceError::validation(field, format!("{field} cannot be cleared")))
+    let field = super::graphql_name(field);
+    input.ok_or_else(|| ServiceError::validation(&field, format!("{field} cannot be cleared")))
 }
 
 /// Types that are the same in the model and in GraphQL.
