@@ -23,8 +23,10 @@ run: build
 	eval "$$(scripts/services.sh start run $(RUN_PG_PORT) $(RUN_REDIS_PORT))"
 	export PLENUM_DATABASE__URL=$$DATABASE_URL PLENUM_REDIS__URL=$$REDIS_URL
 	export PLENUM_GATEWAY__GRAPHIQL=true
+	# Development only: local GraphQL callers act as the operator (they can write).
+	export PLENUM_GATEWAY__PLATFORM_ADMIN_API=true
 	target/debug/plenum migrate
-	target/debug/plenum tenant create demo --name "Gemeinde Musterstadt" --if-not-exists
+	target/debug/plenum demo --tenant demo --scale small
 	echo "Plenum: http://127.0.0.1:8080/t/demo/  (GraphQL: http://127.0.0.1:8080/t/demo/graphql)"
 	exec target/debug/plenum run
 

@@ -9,11 +9,14 @@ use axum::middleware;
 use axum::routing::get;
 use plenum_config::{ServiceRole, Settings};
 use plenum_documents::{DocumentsApi, DocumentsClient, DocumentsService};
+use plenum_events::Dispatcher;
 use plenum_gateway::{Backends, Edge, Gateway, GatewayClient, GatewayOptions, GraphqlApi};
 use plenum_identity::internal_token::TokenKey;
 use plenum_search::{SearchApi, SearchClient, SearchService};
 use plenum_tenancy::Database;
-use plenum_tenants::{TenantsApi, TenantsClient, TenantsService};
+use plenum_tenants::{
+    CouncilApi, CouncilClient, CouncilService, TenantsApi, TenantsClient, TenantsService,
+};
 use plenum_urls::Installation;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -26,6 +29,9 @@ pub struct App {
     pub database: Option<Database>,
     pub gateway: Option<Arc<Gateway>>,
     pub tenants: Option<Arc<TenantsService>>,
+    pub council: Option<Arc<CouncilService>>,
+    /// Hands outbox events to this process's consumers (the tenants role runs it).
+    pub events: Option<Dispatcher>,
 }
 
 /// Connects the shared pool of this process.
@@ -108,6 +114,18 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         ))),
         None => None,
     };
+    let local_council = database
+        .as_ref()
+        .map(|db| Arc::new(CouncilService::new(db.clone())));
+    let council: Option<Arc<dyn CouncilApi>> = match &local_council {
+        Some(local) => Some(local.clone()),
+        None if runs(ServiceRole::Gateway) => Some(Arc::new(CouncilClient::new(
+            peer(settings, ServiceRole::Tenants)?,
+            key.clone(),
+            ttl,
+        ))),
+        None => None,
+    };
     let documents: Option<Arc<dyn DocumentsApi>> = if runs(ServiceRole::Documents) {
         Some(Arc::new(DocumentsService))
     } else if runs(ServiceRole::Gateway) {
@@ -135,6 +153,9 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     if let Some(local) = &local_tenants {
         router = router.merge(plenum_tenants::routes(local.clone(), key.clone()));
     }
+    if let Some(local) = &local_council {
+        router = router.merge(plenum_tenants::council::routes(local.clone(), key.clone()));
+    }
     if runs(ServiceRole::Documents) {
         router = router.merge(plenum_documents::routes(
             Arc::new(DocumentsService),
@@ -155,6 +176,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 tenants: tenants.clone(),
                 documents: documents.clone().expect("set for the gateway role"),
                 search: search.clone().expect("set for the gateway role"),
+                council: council.clone().expect("set for the gateway role"),
             };
             let options = GatewayOptions {
                 max_depth: settings.gateway.max_depth,
@@ -217,11 +239,16 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         .route_layer(middleware::from_fn(plenum_telemetry::record_http_metrics))
         .layer(TraceLayer::new_for_http().make_span_with(plenum_telemetry::request_span));
 
+    // No consumer registers yet; search, documents and the portal add theirs. Running the
+    // dispatcher anyway marks events delivered and keeps the outbox prunable.
+    let events = database.clone().map(|db| Dispatcher::new(db, Vec::new()));
     Ok(App {
         router,
         database,
         gateway,
         tenants: local_tenants,
+        council: local_council,
+        events,
     })
 }
 
@@ -233,6 +260,12 @@ pub async fn serve(
     grace: Duration,
 ) -> anyhow::Result<()> {
     let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    if let Some(events) = app.events {
+        let mut stopped = stop.subscribe();
+        tokio::spawn(events.run(async move {
+            let _ = stopped.changed().await;
+        }));
+    }
     let server = axum::serve(listener, app.router).with_graceful_shutdown(async move {
         let _ = stopping.changed().await;
     });

@@ -11,13 +11,13 @@ use plenum_tenants::{CreateTenant, TenantLookup, TenantsApi};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use std::time::{Duration, Instant};
 
-struct Summary {
-    median: Duration,
-    p95: Duration,
-    p99: Duration,
+pub(crate) struct Summary {
+    pub median: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
 }
 
-fn summarize(mut samples: Vec<Duration>) -> Summary {
+pub(crate) fn summarize(mut samples: Vec<Duration>) -> Summary {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     Summary {
@@ -27,7 +27,7 @@ fn summarize(mut samples: Vec<Duration>) -> Summary {
     }
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -40,35 +40,56 @@ pub(crate) async fn tenancy(
     if tenants < 2 || queries < 10 {
         bail!("--tenants must be at least 2 and --queries at least 10");
     }
-    let server_url = settings
-        .database
-        .url
-        .clone()
-        .context("database.url is not set")?;
-    let admin = sea_orm::Database::connect(server_url.clone())
-        .await
-        .context("connecting to PostgreSQL")?;
-    let name = format!("plenum_bench_{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .context("creating the benchmark database (needs CREATEDB)")?;
-    let mut bench_url = url::Url::parse(&server_url).context("database.url is not a URL")?;
-    bench_url.set_path(&format!("/{name}"));
-    let mut settings = settings.clone();
-    settings.database.url = Some(bench_url.to_string());
-    settings.server.services = ServiceRole::ALL.to_vec();
-
-    let result = run(&settings, tenants, queries, &admin, &name).await;
-    if !keep {
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .ok();
-    } else {
-        println!("kept database {name}");
-    }
+    let bench = BenchDb::create(settings).await?;
+    let result = run(&bench.settings, tenants, queries, &bench.admin, &bench.name).await;
+    bench.finish(keep).await;
     result
+}
+
+/// A database of its own for one benchmark run, created on the configured server and dropped
+/// afterwards unless kept: "1 tenant" then really means one.
+pub(crate) struct BenchDb {
+    pub admin: sea_orm::DatabaseConnection,
+    pub name: String,
+    /// The caller's settings, pointed at the new database, with every role.
+    pub settings: Settings,
+}
+
+impl BenchDb {
+    pub async fn create(settings: &Settings) -> anyhow::Result<BenchDb> {
+        let server_url = settings
+            .database
+            .url
+            .clone()
+            .context("database.url is not set")?;
+        let admin = sea_orm::Database::connect(server_url.clone())
+            .await
+            .context("connecting to PostgreSQL")?;
+        let name = format!("plenum_bench_{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .context("creating the benchmark database (needs CREATEDB)")?;
+        let mut bench_url = url::Url::parse(&server_url).context("database.url is not a URL")?;
+        bench_url.set_path(&format!("/{name}"));
+        let mut settings = settings.clone();
+        settings.database.url = Some(bench_url.to_string());
+        settings.server.services = ServiceRole::ALL.to_vec();
+        Ok(BenchDb {
+            admin,
+            name,
+            settings,
+        })
+    }
+
+    pub async fn finish(self, keep: bool) {
+        if keep {
+            println!("kept database {}", self.name);
+        } else {
+            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            self.admin.execute_unprepared(&drop).await.ok();
+        }
+    }
 }
 
 async fn run(

@@ -51,6 +51,22 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Fill a tenant with a generated, plausible municipality (deterministic from the seed).
+    Demo {
+        /// The tenant to fill; created (named after the generated municipality) when missing.
+        /// A tenant that already has council data is left alone.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "small")]
+        scale: crate::demo::Scale,
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// The GraphQL schema.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
     /// Measure; figures go to the issue notes.
     Bench {
         #[command(subcommand)]
@@ -117,6 +133,17 @@ enum TenantCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Load a demo municipality and time the "meeting with everything" GraphQL query against
+    /// the small demo as baseline.
+    Council {
+        #[arg(long, default_value = "large")]
+        scale: crate::demo::Scale,
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+        /// Keep the benchmark database instead of dropping it.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Provision many tenants and compare query latency with 1 and with N tenants present.
     Tenancy {
         #[arg(long, default_value_t = 1000)]
@@ -127,6 +154,15 @@ enum BenchCommand {
         /// Keep the benchmark database instead of dropping it.
         #[arg(long)]
         keep: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Write the GraphQL schema (SDL) to a file, or to stdout.
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -254,6 +290,26 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
             })
         }
         Command::Tenant { command } => tenant(command, settings).await,
+        Command::Demo {
+            tenant,
+            scale,
+            seed,
+        } => {
+            let report = crate::demo::run(settings, &tenant, scale, seed).await?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema {
+            command: SchemaCommand::Export { out },
+        } => {
+            let sdl = plenum_gateway::sdl();
+            match out {
+                Some(path) => std::fs::write(&path, sdl)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{sdl}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             command:
                 BenchCommand::Tenancy {
@@ -263,6 +319,17 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
                 },
         } => {
             crate::bench::tenancy(settings, tenants, queries, keep).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Council {
+                    scale,
+                    queries,
+                    keep,
+                },
+        } => {
+            crate::bench_council::council(settings, scale, queries, keep).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -3,6 +3,8 @@
 
 pub mod app;
 mod bench;
+pub mod bench_council;
 pub mod cli;
+pub mod demo;
 pub mod migrations;
 mod readiness;
