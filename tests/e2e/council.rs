@@ -6,7 +6,7 @@ use plenum_errors::{ErrorCode, ServiceError};
 use plenum_identity::Identity;
 use plenum_tenancy::sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use plenum_tenants::council::model::*;
-use plenum_tenants::council::{CouncilApi, Filter, ImportBatch, ListQuery, SortBy};
+use plenum_tenants::council::{CouncilApi, Filter, ImportBatch, ListQuery, Relation, SortBy};
 use plenum_tenants::{CouncilService, CreateTenant, TenantInfo, TenantsApi};
 use plenum_tests::fresh_database;
 use std::sync::Arc;
@@ -612,6 +612,7 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
     let (invited, planned) = (Uuid::new_v4(), Uuid::new_v4());
     let (released, draft, closed) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let person = Uuid::new_v4();
+    let (home, retracted, held) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let mk_paper = |id, reference: &str, title: &str, public, state| {
         Object::Paper(Paper {
             meta: meta(id),
@@ -647,6 +648,21 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
         unreachable!()
     };
     let objects = vec![
+        // Only a person uses it: their address.
+        Object::Location(Location {
+            meta: meta(home),
+            fields: LocationFields {
+                description: Some("LEAK Wohnadresse".into()),
+                street_address: Some("LEAK Gartenweg 3".into()),
+                room: None,
+                postal_code: None,
+                sub_locality: None,
+                locality: None,
+                capacity: None,
+                longitude: None,
+                latitude: None,
+            },
+        }),
         Object::Organization(Organization {
             meta: meta(org),
             fields: org_fields,
@@ -665,7 +681,7 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
                 status: None,
                 life: Some("LEAK Lebenslauf".into()),
                 life_source: None,
-                location_id: None,
+                location_id: Some(home),
             },
         }),
         mk_paper(
@@ -685,6 +701,50 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
         ),
         mk_meeting(invited, "BA/2026/1", MeetingState::Invited),
         mk_meeting(planned, "BA/2026/2", MeetingState::Planned),
+        mk_paper(
+            retracted,
+            "26-0004",
+            "LEAK zurückgezogen und gelöscht",
+            true,
+            ReleaseState::Released,
+        ),
+        Object::Meeting(Meeting {
+            meta: meta(held),
+            fields: meeting(org, 11),
+            number: "BA/2026/3".into(),
+            state: MeetingState::Held,
+            minutes_state: MinutesState::Draft,
+        }),
+        // Scheduled in a meeting whose invitation is not out yet.
+        Object::Consultation(Consultation {
+            meta: meta(Uuid::new_v4()),
+            fields: ConsultationFields {
+                paper_id: released,
+                organization_id: org,
+                meeting_id: Some(planned),
+                agenda_item_id: None,
+                role: ConsultationRole::Decision,
+                authoritative: true,
+                position: 1,
+                consultation_state: ConsultationState::Scheduled,
+            },
+        }),
+        Object::File(File {
+            meta: meta(Uuid::new_v4()),
+            fields: FileFields {
+                name: "LEAK Niederschrift (Entwurf)".into(),
+                file_name: "niederschrift.pdf".into(),
+                mime_type: "application/pdf".into(),
+                size_bytes: 10,
+                sha512: None,
+                owner_kind: FileOwner::Meeting,
+                owner_id: held,
+                file_role: FileRole::ResultsProtocol,
+                public: true,
+                file_date: None,
+                storage_key: None,
+            },
+        }),
         mk_item(invited, 1, "Öffentlicher TOP", true),
         mk_item(invited, 2, "LEAK nichtöffentlicher TOP", false),
         mk_item(planned, 1, "LEAK TOP vor der Einladung", true),
@@ -716,6 +776,11 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
         )
         .await
         .unwrap();
+    // A released paper that is deleted: the public learns that, not what it said.
+    s.council
+        .delete(&staff(), s.tenant.id, Kind::Paper, retracted)
+        .await
+        .unwrap();
     (person, released)
 }
 
@@ -725,7 +790,22 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
     let (person, released) = leak_fixture(&s).await;
     let public = Identity::anonymous();
     let mut seen = String::new();
+    let since = Some(Utc::now() - chrono::Duration::days(1));
     for kind in Kind::ALL {
+        // With modified_since the list includes tombstones: scrubbed for the public.
+        let synced = ListQuery {
+            kind,
+            filter: Filter {
+                modified_since: since,
+                ..Filter::default()
+            },
+            sort: SortBy::Default,
+            descending: false,
+            after: None,
+            first: 500,
+        };
+        let tombstones = s.council.list(&public, s.tenant.id, synced).await.unwrap();
+        seen.push_str(&serde_json::to_string(&tombstones.items).unwrap());
         let page = s
             .council
             .list(
@@ -765,7 +845,21 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
             )
             .await
             .unwrap();
-        let ids = all.items.iter().map(Object::id).collect();
+        let ids: Vec<Uuid> = all.items.iter().map(Object::id).collect();
+        for relation in [
+            Relation::MeetingAgenda,
+            Relation::PaperConsultations,
+            Relation::OwnedFiles,
+            Relation::PaperSupplements,
+            Relation::PersonMemberships,
+        ] {
+            let children = s
+                .council
+                .related(&public, s.tenant.id, relation, ids.clone())
+                .await
+                .unwrap();
+            seen.push_str(&serde_json::to_string(&children).unwrap());
+        }
         let loaded = s
             .council
             .load(&public, s.tenant.id, kind, ids)
@@ -805,7 +899,10 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
         )
         .await
         .unwrap();
-    assert_eq!(staff_papers.total_count, 3);
+    assert_eq!(
+        staff_papers.total_count, 3,
+        "three live papers and a tombstone"
+    );
 }
 
 #[tokio::test]
@@ -886,6 +983,40 @@ async fn pages_are_stable_and_filters_refuse_what_a_kind_lacks() {
                 first: 7,
             },
         )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        field_of(&err),
+        (&ErrorCode::ValidationFailed, Some("after"))
+    );
+
+    // A cursor of another list (a name where a date belongs) is refused, not INTERNAL.
+    let by_name = ListQuery {
+        kind: Kind::Paper,
+        filter: Filter::default(),
+        sort: SortBy::Name,
+        descending: false,
+        after: None,
+        first: 1,
+    };
+    let name_cursor = s
+        .council
+        .list(&staff(), s.tenant.id, by_name)
+        .await
+        .unwrap()
+        .cursors
+        .remove(0);
+    let by_date = ListQuery {
+        kind: Kind::Paper,
+        filter: Filter::default(),
+        sort: SortBy::Default,
+        descending: false,
+        after: Some(name_cursor),
+        first: 7,
+    };
+    let err = s
+        .council
+        .list(&staff(), s.tenant.id, by_date)
         .await
         .unwrap_err();
     assert_eq!(

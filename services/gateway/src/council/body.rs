@@ -1,5 +1,8 @@
 //! Who sits where: legislative terms, organizations, persons, memberships, locations.
 
+/// Extra complexity of a connection inside an object: each one is its own service call.
+const NESTED_LIST_COST: usize = 100;
+
 use super::connection::{Connection, Paging, list, page_complexity};
 use super::kind::council_object;
 use super::meeting::Meeting;
@@ -95,8 +98,9 @@ impl Organization {
             .await
     }
 
-    /// Its meetings (Sitzungen), newest first.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    /// Its meetings (Sitzungen), newest first. Not batched (one list call per organization),
+    /// so it costs like a list of its own.
+    #[graphql(complexity = "NESTED_LIST_COST + page_complexity(first, child_complexity)")]
     async fn meetings(
         &self,
         ctx: &Context<'_>,

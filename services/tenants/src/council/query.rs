@@ -63,6 +63,25 @@ fn decode_cursor(cursor: &str) -> ServiceResult<(String, Uuid)> {
     serde_json::from_slice::<(String, Uuid)>(&bytes).map_err(|_| invalid())
 }
 
+/// A cursor from another list (another kind or sort) carries a value of another type: refuse
+/// it here, before PostgreSQL's cast would fail as an internal error.
+fn check_cursor_value(value: &str, sql_type: &str) -> ServiceResult<()> {
+    let ok = match sql_type {
+        "timestamptz" => chrono::DateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S%.f%#z").is_ok(),
+        "date" => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+        "int4" => value.parse::<i32>().is_ok(),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::validation(
+            "after",
+            "not a cursor of this list",
+        ))
+    }
+}
+
 fn unsupported(filter: &str, kind: Kind) -> ServiceError {
     ServiceError::validation(
         format!("filter.{filter}"),
@@ -251,6 +270,7 @@ pub(crate) async fn list(tx: &TenantTx, viewer: Viewer, query: &ListQuery) -> Se
 
     if let Some(after) = &query.after {
         let (value, id) = decode_cursor(after)?;
+        check_cursor_value(&value, key.sql_type)?;
         let (v, i) = (sql.bind(value), sql.bind(id));
         let op = if descending { "<" } else { ">" };
         let cond = format!(

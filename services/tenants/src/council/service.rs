@@ -453,6 +453,9 @@ impl CouncilApi for CouncilService {
     ) -> ServiceResult<Object> {
         require_staff(caller)?;
         let tx = self.tx(tenant).await?;
+        if let NewObject::AgendaItem(f) = &input {
+            store::lock_meetings(&tx, &[f.meeting_id]).await?;
+        }
         let types = paper_types(&tx).await?;
         validate::fields(&tx, &input, None, &types).await?;
         let object = new_object(&tx, input).await?;
@@ -480,6 +483,9 @@ impl CouncilApi for CouncilService {
             _ => return Err(not_found(kind, id)),
         };
         let fields = merge(kind, fields_of(&current)?, patch)?;
+        if let (Object::AgendaItem(old), NewObject::AgendaItem(new)) = (&current, &fields) {
+            store::lock_meetings(&tx, &[old.fields.meeting_id, new.meeting_id]).await?;
+        }
         let types = paper_types(&tx).await?;
         validate::fields(&tx, &fields, Some(id), &types).await?;
         let updated = with_fields(&current, &fields)?;
@@ -512,6 +518,9 @@ impl CouncilApi for CouncilService {
         if current.meta().deleted {
             // Deleting twice changes nothing and is not a second change.
             return Ok(current);
+        }
+        if let Object::AgendaItem(item) = &current {
+            store::lock_meetings(&tx, &[item.fields.meeting_id]).await?;
         }
         let dead = tombstone(&tx, caller, current).await?;
         tx.commit().await.map_err(db_error)?;

@@ -139,7 +139,24 @@ pub(crate) async fn insert(tx: &TenantTx, object: &Object) -> ServiceResult<()> 
     sql.text = format!(
         "INSERT INTO {table} SELECT * FROM jsonb_populate_record(NULL::{table}, {p}::jsonb)"
     );
-    execute(tx, sql).await.map(|_| ())
+    write(tx, sql, table).await
+}
+
+/// Runs a write; a unique value that is taken (a code, a number that an import or a changed
+/// pattern already used) is a CONFLICT the caller can act on, not an internal error.
+async fn write(tx: &TenantTx, sql: Sql, table: &str) -> ServiceResult<()> {
+    match tx.conn().execute_raw(sql.statement()).await {
+        Ok(_) => Ok(()),
+        Err(err) => match err.sql_err() {
+            Some(plenum_tenancy::sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                Err(ServiceError::conflict(format!(
+                    "a {table} with the same unique value (number, reference or code) exists \
+                     already; check the tenant's numbering settings"
+                )))
+            }
+            _ => Err(db_error(err)),
+        },
+    }
 }
 
 /// Inserts many rows of one kind in one statement.
@@ -183,6 +200,15 @@ pub(crate) async fn replace(tx: &TenantTx, object: &Object) -> ServiceResult<()>
          WHERE t.id = r.id",
         assignments.join(", ")
     );
+    write(tx, sql, table).await
+}
+
+/// Locks meetings for the rest of the transaction, in id order (no deadlocks): agenda changes
+/// renumber the whole agenda and must not interleave.
+pub(crate) async fn lock_meetings(tx: &TenantTx, ids: &[Uuid]) -> ServiceResult<()> {
+    let mut sql = Sql::default();
+    let p = sql.bind(uuid_array(ids));
+    sql.text = format!("SELECT id FROM meeting WHERE id = ANY({p}::uuid[]) ORDER BY id FOR UPDATE");
     execute(tx, sql).await.map(|_| ())
 }
 
