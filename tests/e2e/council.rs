@@ -772,6 +772,7 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
             ImportBatch {
                 objects,
                 counters: vec![],
+                analyze: false,
             },
         )
         .await

@@ -406,6 +406,7 @@ async fn meeting_with_everything(s: &Setup, items: usize, code: &str) -> String 
             ImportBatch {
                 objects,
                 counters: vec![],
+                analyze: false,
             },
         )
         .await

@@ -218,7 +218,15 @@ async fn dispatch(command: Command, loaded: plenum_config::Loaded) -> anyhow::Re
             for warning in &loaded.warnings {
                 eprintln!("plenum: warning: {warning}");
             }
-            command_line(other, &settings).await
+            // Commands log warnings and errors to stderr (an INTERNAL error's cause is only
+            // in the log); no trace export.
+            let mut telemetry = settings.telemetry.clone();
+            telemetry.log_filter = "warn".to_owned();
+            telemetry.otlp_endpoint = None;
+            let telemetry = plenum_telemetry::init(&telemetry)?;
+            let result = command_line(other, &settings).await;
+            telemetry.shutdown();
+            result
         }
     }
 }

@@ -565,11 +565,21 @@ pub async fn run(
     };
 
     let import = |objects: Vec<Object>, counters: Vec<(String, i64)>| {
+        // The last call carries the counters and refreshes the planner statistics.
+        let analyze = !counters.is_empty();
         let council = council.clone();
         let operator = operator.clone();
         async move {
             council
-                .import(&operator, tenant.id, ImportBatch { objects, counters })
+                .import(
+                    &operator,
+                    tenant.id,
+                    ImportBatch {
+                        objects,
+                        counters,
+                        analyze,
+                    },
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("import failed: {e}"))
         }

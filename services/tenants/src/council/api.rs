@@ -134,6 +134,11 @@ pub struct ImportBatch {
     /// `numbering::Pattern::scope`), so that numbers assigned later follow the imported ones.
     #[serde(default)]
     pub counters: Vec<(String, i64)>,
+    /// Refresh the planner statistics of every council table afterwards: set it on the last
+    /// batch of a bulk load, or the first queries run without statistics (tens of seconds on
+    /// a large tenant until autovacuum comes round).
+    #[serde(default)]
+    pub analyze: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -568,6 +568,13 @@ impl CouncilApi for CouncilService {
         for (scope, value) in &batch.counters {
             numbering::raise(&tx, scope, *value).await?;
         }
+        // A bulk load leaves the planner without statistics until autovacuum comes round,
+        // and the first queries on a freshly loaded tenant then took tens of seconds.
+        if batch.analyze {
+            for kind in IMPORT_ORDER {
+                store::analyze(&tx, kind).await?;
+            }
+        }
         tx.commit().await.map_err(db_error)?;
         Ok(ImportReport { imported })
     }

@@ -203,6 +203,13 @@ pub(crate) async fn replace(tx: &TenantTx, object: &Object) -> ServiceResult<()>
     write(tx, sql, table).await
 }
 
+/// Refreshes the planner statistics of a kind's table.
+pub(crate) async fn analyze(tx: &TenantTx, kind: Kind) -> ServiceResult<()> {
+    execute(tx, Sql::new(format!("ANALYZE {}", kind.table())))
+        .await
+        .map(|_| ())
+}
+
 /// Locks meetings for the rest of the transaction, in id order (no deadlocks): agenda changes
 /// renumber the whole agenda and must not interleave.
 pub(crate) async fn lock_meetings(tx: &TenantTx, ids: &[Uuid]) -> ServiceResult<()> {
