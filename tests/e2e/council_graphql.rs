@@ -415,13 +415,13 @@ async fn meeting_with_everything(s: &Setup, items: usize, code: &str) -> String 
 }
 
 #[tokio::test]
-async fn the_meeting_with_everything_takes_the_same_number_of_statements_for_3_and_30_items() {
+async fn the_meeting_with_everything_takes_the_same_number_of_statements_for_3_and_100_items() {
     let s = setup().await;
     let small = meeting_with_everything(&s, 3, "KA").await;
-    let big = meeting_with_everything(&s, 30, "GA").await;
+    let big = meeting_with_everything(&s, 100, "GA").await;
     let db = s.app.database.clone().unwrap();
     let mut counts = Vec::new();
-    for (number, items) in [(&small, 3), (&big, 30)] {
+    for (number, items) in [(&small, 3), (&big, 100)] {
         let before = db.statements_executed();
         let data = ok(
             &s,
@@ -448,7 +448,7 @@ async fn the_meeting_with_everything_takes_the_same_number_of_statements_for_3_a
             items
         );
     }
-    eprintln!("statements for the meeting with everything (3 / 30 items): {counts:?}");
+    eprintln!("statements for the meeting with everything (3 / 100 items): {counts:?}");
     assert_eq!(
         counts[0], counts[1],
         "statements grow with the number of items: {counts:?}"

@@ -240,7 +240,7 @@ impl Batcher {
 /// request is polled again, so the next level of the query is asked for in one piece. (With
 /// spawned rounds the request could wake on the first answer and cut the next round short.)
 pub(crate) struct Batched<F> {
-    inner: Pin<Box<F>>,
+    inner: Pin<Box<tokio::task::Unconstrained<F>>>,
     batcher: Arc<Batcher>,
     rounds: FuturesUnordered<BoxFuture<'static, ()>>,
 }
@@ -248,7 +248,11 @@ pub(crate) struct Batched<F> {
 impl<F> Batched<F> {
     pub(crate) fn new(inner: F, batcher: Arc<Batcher>) -> Self {
         Batched {
-            inner: Box::pin(inner),
+            // Tokio's co-operative budget runs out part-way through a long list: every answer
+            // received costs budget, and once it is spent, ready answers read as pending
+            // until the task yields to the scheduler, so half the list would miss the next
+            // round. The request still yields whenever it really waits.
+            inner: Box::pin(tokio::task::unconstrained(inner)),
             batcher,
             rounds: FuturesUnordered::new(),
         }
