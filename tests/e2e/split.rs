@@ -32,6 +32,8 @@ async fn split_mode_equals_all_in_one_mode() {
     )
     .await;
     assert_eq!(code, 0, "{err}");
+    let (code, _, err) = plenum(&["demo", "--tenant", "musterstadt"], &db_env).await;
+    assert_eq!(code, 0, "{err}");
 
     let ports: Vec<u16> = (0..6).map(|_| free_port()).collect();
     let url = |p: u16| format!("http://127.0.0.1:{p}");
@@ -82,6 +84,15 @@ async fn split_mode_equals_all_in_one_mode() {
         "{ services { role ready version } }",
         "{ tenant { slug missingField } }",
         "mutation { createTenant(input: {slug: \"neu\", name: \"Neu\"}) { slug } }",
+        // The council domain goes through CouncilClient in split mode.
+        "{ meetings(first: 3) { totalCount pageInfo { endCursor } nodes { number name \
+           leadOrganization { name } agendaItems { number title result consultation { role \
+           paper { reference title consultations { role organization { code } } } } } } } }",
+        "{ papers(first: 5, paperType: \"Antrag\") { totalCount nodes { reference title \
+           originatorOrganizations { name } supplements { reference } } } }",
+        "{ persons(first: 5, currentOnly: true) { totalCount nodes { displayName email \
+           memberships { role organization { name } } } } }",
+        "mutation { createLegislativeTerm(input: { name: \"WP\" }) { id } }",
     ];
     for tenant in ["musterstadt", "stadtwerke", "unknown"] {
         for q in queries {
@@ -98,6 +109,20 @@ async fn split_mode_equals_all_in_one_mode() {
     )
     .await;
     assert_eq!(one["data"]["tenant"]["parentSlug"], "musterstadt");
+    let council = graphql(
+        &format!("{}/t/musterstadt/graphql", url(ports[4])),
+        "{ meetings(first: 1) { totalCount } papers(first: 1) { totalCount } }",
+        &[],
+    )
+    .await;
+    assert!(
+        council["data"]["meetings"]["totalCount"].as_i64().unwrap() > 10,
+        "{council}"
+    );
+    assert!(
+        council["data"]["papers"]["totalCount"].as_i64().unwrap() > 10,
+        "{council}"
+    );
     let services = graphql(
         &format!("{}/graphql", url(ports[4])),
         "{ services { role ready } }",
@@ -137,6 +162,15 @@ async fn split_mode_equals_all_in_one_mode() {
             "readyz on {port}"
         );
     }
+
+    // The council routes refuse internal calls without a valid token too.
+    let r = http()
+        .post(format!("{}/internal/v1/council/list", url(ports[1])))
+        .json(&serde_json::json!({ "op": "list" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 
     // The tenants role refuses internal calls without a valid token.
     let list = format!("{}/internal/v1/tenants/list", url(ports[1]));
