@@ -171,3 +171,34 @@ impl fmt::Display for ServiceError {
 impl std::error::Error for ServiceError {}
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The name a caller sees for a field: the GraphQL (camelCase) form of a model field
+/// (`end_at` → `endAt`). Every service names fields in errors this way.
+pub fn field_name(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod field_name_tests {
+    #[test]
+    fn model_fields_read_as_graphql_inputs() {
+        assert_eq!(super::field_name("end_at"), "endAt");
+        assert_eq!(
+            super::field_name("originator_person_ids"),
+            "originatorPersonIds"
+        );
+        assert_eq!(super::field_name("name"), "name");
+    }
+}

@@ -132,22 +132,9 @@ pub(crate) fn parse_id(id: &ID, field: &str) -> Result<Uuid, ServiceError> {
         .map_err(|_| ServiceError::validation(&field, format!("{field}: not a valid id")))
 }
 
-/// The GraphQL (camelCase) name of a model field, as errors name it: callers see `endAt`,
-/// not `end_at`, and the tenants service names fields the same way.
+/// The GraphQL (camelCase) name of a model field, as errors name it.
 pub(crate) fn graphql_name(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    plenum_errors::field_name(field)
 }
 
 /// Today in the time zone every German council works in.

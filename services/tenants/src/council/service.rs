@@ -8,7 +8,7 @@ use super::store::{self, Action, Sql};
 use super::visibility::Viewer;
 use super::{query, validate};
 use chrono::Datelike;
-use plenum_errors::{ErrorCode, ServiceError, ServiceResult};
+use plenum_errors::{ErrorCode, ServiceError, ServiceResult, field_name};
 use plenum_events::NewEvent;
 use plenum_identity::Identity;
 use plenum_tenancy::{Database, TenantTx, db_error};
@@ -212,22 +212,6 @@ fn protected(kind: Kind, key: &str) -> Option<&'static str> {
     }
 }
 
-fn camel(key: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in key.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Applies `patch` to the current fields; errors name the offending field.
 fn merge(
     kind: Kind,
@@ -238,13 +222,13 @@ fn merge(
     for (key, value) in &patch {
         if let Some(reason) = protected(kind, key) {
             return Err(ServiceError::validation(
-                camel(key),
+                field_name(key),
                 format!("{key} {reason}"),
             ));
         }
         if !current.contains_key(key) {
             return Err(ServiceError::validation(
-                camel(key),
+                field_name(key),
                 format!("{} has no field {key}", kind.table()),
             ));
         }
@@ -258,8 +242,10 @@ fn merge(
             NewObject::from_fields(kind, Value::Object(probe)).is_err()
         });
         match culprit {
-            Some((key, Value::Null)) => ServiceError::validation(camel(key), "is required"),
-            Some((key, _)) => ServiceError::validation(camel(key), "has the wrong type or value"),
+            Some((key, Value::Null)) => ServiceError::validation(field_name(key), "is required"),
+            Some((key, _)) => {
+                ServiceError::validation(field_name(key), "has the wrong type or value")
+            }
             None => ServiceError::validation("patch", "does not form a valid object"),
         }
     })
