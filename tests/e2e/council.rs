@@ -1025,3 +1025,54 @@ async fn pages_are_stable_and_filters_refuse_what_a_kind_lacks() {
         (&ErrorCode::ValidationFailed, Some("after"))
     );
 }
+
+#[tokio::test]
+async fn a_deleted_reference_does_not_block_changing_something_else() {
+    let s = setup().await;
+    let org = s.create(committee("Bauausschuss", "BA")).await.id();
+    let person = |family: &str| {
+        NewObject::Person(PersonFields {
+            title: None,
+            given_name: None,
+            family_name: family.into(),
+            form_of_address: None,
+            affix: None,
+            gender: None,
+            email: None,
+            phone: None,
+            status: None,
+            life: None,
+            life_source: None,
+            location_id: None,
+        })
+    };
+    let gone = s.create(person("Ausgeschieden")).await.id();
+    let mut fields = meeting(org, 2);
+    fields.participant_ids = vec![gone];
+    let held = s.create(NewObject::Meeting(fields)).await.id();
+    s.council
+        .delete(&staff(), s.tenant.id, Kind::Person, gone)
+        .await
+        .unwrap();
+
+    // The old meeting still lists the deleted person; renaming it must work.
+    let mut patch = serde_json::Map::new();
+    patch.insert("name".into(), "1. Sitzung (korrigiert)".into());
+    s.council
+        .update(&staff(), s.tenant.id, Kind::Meeting, held, patch)
+        .await
+        .unwrap();
+    // Naming a deleted person anew is still refused.
+    let other = s.create(NewObject::Meeting(meeting(org, 9))).await.id();
+    let mut patch = serde_json::Map::new();
+    patch.insert("participant_ids".into(), serde_json::json!([gone]));
+    let err = s
+        .council
+        .update(&staff(), s.tenant.id, Kind::Meeting, other, patch)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        field_of(&err),
+        (&ErrorCode::ValidationFailed, Some("participantIds"))
+    );
+}

@@ -443,7 +443,7 @@ impl CouncilApi for CouncilService {
             store::lock_meetings(&tx, &[f.meeting_id]).await?;
         }
         let types = paper_types(&tx).await?;
-        validate::fields(&tx, &input, None, &types).await?;
+        validate::fields(&tx, &input, None, &types, &[]).await?;
         let object = new_object(&tx, input).await?;
         store::insert(&tx, &object).await?;
         after_change(&tx, &object).await?;
@@ -468,12 +468,21 @@ impl CouncilApi for CouncilService {
             Some(o) if !o.meta().deleted => o,
             _ => return Err(not_found(kind, id)),
         };
-        let fields = merge(kind, fields_of(&current)?, patch)?;
+        let before = fields_of(&current)?;
+        let fields = merge(kind, before.clone(), patch)?;
+        let kept: Vec<String> = match fields.to_fields() {
+            Value::Object(after) => before
+                .iter()
+                .filter(|(key, value)| after.get(*key) == Some(*value))
+                .map(|(key, _)| field_name(key))
+                .collect(),
+            _ => Vec::new(),
+        };
         if let (Object::AgendaItem(old), NewObject::AgendaItem(new)) = (&current, &fields) {
             store::lock_meetings(&tx, &[old.fields.meeting_id, new.meeting_id]).await?;
         }
         let types = paper_types(&tx).await?;
-        validate::fields(&tx, &fields, Some(id), &types).await?;
+        validate::fields(&tx, &fields, Some(id), &types, &kept).await?;
         let updated = with_fields(&current, &fields)?;
         store::replace(&tx, &updated).await?;
         after_change(&tx, &updated).await?;

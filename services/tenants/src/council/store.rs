@@ -132,6 +132,21 @@ pub(crate) async fn live_objects(
     fetch(tx, kind, sql).await
 }
 
+/// Objects of `kind` by id, tombstones included (no visibility: writers are staff).
+pub(crate) async fn any_objects(
+    tx: &TenantTx,
+    kind: Kind,
+    ids: &[Uuid],
+) -> ServiceResult<Vec<Object>> {
+    let mut sql = Sql::default();
+    let p = sql.bind(uuid_array(ids));
+    sql.text = format!(
+        "SELECT to_jsonb(t) AS j FROM {} t WHERE t.id = ANY({p}::uuid[])",
+        kind.table()
+    );
+    fetch(tx, kind, sql).await
+}
+
 pub(crate) async fn insert(tx: &TenantTx, object: &Object) -> ServiceResult<()> {
     let mut sql = Sql::default();
     let p = sql.bind(object.to_row());

@@ -60,21 +60,29 @@ fn not_before<T: PartialOrd>(
 }
 
 /// The live object `id` of `kind`, or a validation error on `field`.
-async fn existing(tx: &TenantTx, kind: Kind, field: &str, id: Uuid) -> ServiceResult<Object> {
-    store::live_objects(tx, kind, &[id])
-        .await?
-        .pop()
+async fn existing(tx: &Check<'_>, kind: Kind, field: &str, id: Uuid) -> ServiceResult<Object> {
+    let found = if tx.kept(field) {
+        store::any_objects(tx.tx, kind, &[id]).await?
+    } else {
+        store::live_objects(tx.tx, kind, &[id]).await?
+    };
+    found
+        .into_iter()
+        .next()
         .ok_or_else(|| invalid(field, format!("no {} with id {id}", kind.table())))
 }
 
-async fn all_exist(tx: &TenantTx, kind: Kind, field: &str, ids: &[Uuid]) -> ServiceResult<()> {
+async fn all_exist(tx: &Check<'_>, kind: Kind, field: &str, ids: &[Uuid]) -> ServiceResult<()> {
+    if tx.kept(field) {
+        return Ok(());
+    }
     let mut unique = ids.to_vec();
     unique.sort();
     unique.dedup();
     if unique.len() != ids.len() {
         return Err(invalid(field, "names the same object twice"));
     }
-    let found = store::live_ids(tx, kind, &unique).await?;
+    let found = store::live_ids(tx.tx, kind, &unique).await?;
     if let Some(missing) = unique.iter().find(|id| !found.contains(id)) {
         return Err(invalid(
             field,
@@ -84,14 +92,14 @@ async fn all_exist(tx: &TenantTx, kind: Kind, field: &str, ids: &[Uuid]) -> Serv
     Ok(())
 }
 
-async fn optional(tx: &TenantTx, kind: Kind, field: &str, id: Option<Uuid>) -> ServiceResult<()> {
+async fn optional(tx: &Check<'_>, kind: Kind, field: &str, id: Option<Uuid>) -> ServiceResult<()> {
     match id {
         Some(id) => existing(tx, kind, field, id).await.map(|_| ()),
         None => Ok(()),
     }
 }
 
-async fn organization(tx: &TenantTx, field: &str, id: Uuid) -> ServiceResult<Organization> {
+async fn organization(tx: &Check<'_>, field: &str, id: Uuid) -> ServiceResult<Organization> {
     Organization::try_from(existing(tx, Kind::Organization, field, id).await?)
         .map_err(|_| ServiceError::internal("organization lookup returned another kind"))
 }
@@ -99,6 +107,31 @@ async fn organization(tx: &TenantTx, field: &str, id: Uuid) -> ServiceResult<Org
 /// Checks `fields` of a new object, or of an existing one (`id`) after an update.
 pub(crate) async fn fields(
     tx: &TenantTx,
+    input: &NewObject,
+    id: Option<Uuid>,
+    paper_types: &[String],
+    kept: &[String],
+) -> ServiceResult<()> {
+    let check = Check { tx, kept };
+    check_fields(&check, input, id, paper_types).await
+}
+
+/// The transaction, and the fields an update leaves as they were: their references were
+/// checked when they were set and may since point at tombstones (a deleted person among an
+/// old meeting's participants), which must not block changing something else.
+pub(crate) struct Check<'a> {
+    tx: &'a TenantTx,
+    kept: &'a [String],
+}
+
+impl Check<'_> {
+    fn kept(&self, field: &str) -> bool {
+        self.kept.iter().any(|k| k == field)
+    }
+}
+
+async fn check_fields(
+    tx: &Check<'_>,
     input: &NewObject,
     id: Option<Uuid>,
     paper_types: &[String],
@@ -275,7 +308,7 @@ fn location(f: &LocationFields) -> ServiceResult<()> {
 }
 
 async fn organization_fields(
-    tx: &TenantTx,
+    tx: &Check<'_>,
     f: &OrganizationFields,
     id: Option<Uuid>,
 ) -> ServiceResult<()> {
@@ -298,7 +331,7 @@ async fn organization_fields(
         sql.text = format!(
             "SELECT to_jsonb(t) AS j FROM organization t WHERE t.code = {p} AND NOT t.deleted"
         );
-        let taken = store::fetch(tx, Kind::Organization, sql).await?;
+        let taken = store::fetch(tx.tx, Kind::Organization, sql).await?;
         if let Some(other) = taken.iter().find(|o| Some(o.id()) != id) {
             return Err(invalid(
                 "code",
@@ -339,7 +372,7 @@ async fn organization_fields(
     Ok(())
 }
 
-async fn agenda_item(tx: &TenantTx, f: &AgendaItemFields) -> ServiceResult<()> {
+async fn agenda_item(tx: &Check<'_>, f: &AgendaItemFields) -> ServiceResult<()> {
     existing(tx, Kind::Meeting, "meetingId", f.meeting_id).await?;
     text("title", &f.title, TITLE)?;
     opt_text("resolutionText", &f.resolution_text, LONG)?;
@@ -367,7 +400,7 @@ async fn agenda_item(tx: &TenantTx, f: &AgendaItemFields) -> ServiceResult<()> {
 }
 
 async fn paper(
-    tx: &TenantTx,
+    tx: &Check<'_>,
     f: &PaperFields,
     id: Option<Uuid>,
     paper_types: &[String],
