@@ -1076,3 +1076,50 @@ async fn a_deleted_reference_does_not_block_changing_something_else() {
         (&ErrorCode::ValidationFailed, Some("participantIds"))
     );
 }
+
+#[tokio::test]
+async fn moving_an_agenda_item_renumbers_and_bumps_both_meetings() {
+    let s = setup().await;
+    let org = s.create(committee("Bauausschuss", "BA")).await.id();
+    let first = s.create(NewObject::Meeting(meeting(org, 2))).await.id();
+    let second = s.create(NewObject::Meeting(meeting(org, 9))).await.id();
+    let moving = s.create(item(first, 1, "Vertagt", true, false)).await.id();
+    let staying = s.create(item(first, 2, "Bleibt", true, false)).await.id();
+    let before = s
+        .council
+        .load(&staff(), s.tenant.id, Kind::Meeting, vec![first])
+        .await
+        .unwrap()[0]
+        .meta()
+        .modified_at;
+
+    let mut patch = serde_json::Map::new();
+    patch.insert("meeting_id".into(), serde_json::json!(second));
+    let Object::AgendaItem(moved) = s
+        .council
+        .update(&staff(), s.tenant.id, Kind::AgendaItem, moving, patch)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(moved.number, "Ö 1");
+    let Object::AgendaItem(left) = s
+        .council
+        .load(&staff(), s.tenant.id, Kind::AgendaItem, vec![staying])
+        .await
+        .unwrap()
+        .remove(0)
+    else {
+        panic!()
+    };
+    assert_eq!((left.item_order, left.number.as_str()), (0, "Ö 1"));
+    let after = s
+        .council
+        .load(&staff(), s.tenant.id, Kind::Meeting, vec![first])
+        .await
+        .unwrap()[0]
+        .meta()
+        .modified_at;
+    assert!(after > before, "the meeting the item left changed too");
+}

@@ -353,6 +353,17 @@ async fn after_change(tx: &TenantTx, object: &Object) -> ServiceResult<()> {
     }
 }
 
+/// The object a child is embedded in (OParl), whose `modified` its changes bump.
+fn embedded_in(object: &Object) -> Option<Uuid> {
+    match object {
+        Object::AgendaItem(a) => Some(a.fields.meeting_id),
+        Object::Consultation(c) => Some(c.fields.paper_id),
+        Object::Membership(m) => Some(m.fields.person_id),
+        Object::File(f) => Some(f.fields.owner_id),
+        _ => None,
+    }
+}
+
 /// Re-reads an object whose stored values the change itself adjusted (agenda numbers).
 async fn reread(tx: &TenantTx, object: Object) -> ServiceResult<Object> {
     if object.kind() != Kind::AgendaItem {
@@ -486,9 +497,8 @@ impl CouncilApi for CouncilService {
         let updated = with_fields(&current, &fields)?;
         store::replace(&tx, &updated).await?;
         after_change(&tx, &updated).await?;
-        if let (Object::AgendaItem(old), Object::AgendaItem(new)) = (&current, &updated)
-            && old.fields.meeting_id != new.fields.meeting_id
-        {
+        // A child that moved changed its old parent too (agenda numbers, `modified`).
+        if embedded_in(&current) != embedded_in(&updated) {
             after_change(&tx, &current).await?;
         }
         let updated = reread(&tx, updated).await?;
