@@ -3,6 +3,7 @@
 
 mod council;
 mod council_graphql;
+mod demo;
 mod edge;
 mod events;
 mod ops;

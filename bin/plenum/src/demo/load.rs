@@ -432,7 +432,7 @@ impl Mapper<'_> {
                     meta: meta(self.id(Kind::AgendaItem, offsets[mi] + ai), self.now),
                     fields: AgendaItemFields {
                         meeting_id,
-                        position: a.position as i32,
+                        position: ai as i32 + 1,
                         sub_item: a.sub_item,
                         title: a.title.clone(),
                         public: a.public,
