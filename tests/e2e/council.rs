@@ -765,6 +765,15 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
             },
         }),
     ];
+    // The public paper points at hidden ones: not even their ids may show.
+    let mut objects = objects;
+    for object in &mut objects {
+        if let Object::Paper(p) = object
+            && p.meta.id == released
+        {
+            p.fields.related_paper_ids = vec![draft, closed];
+        }
+    }
     s.council
         .import(
             &staff(),
@@ -869,6 +878,33 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
         seen.push_str(&serde_json::to_string(&loaded).unwrap());
     }
     assert!(!seen.contains("LEAK"), "the public saw: {seen}");
+    let staff_view = ListQuery {
+        kind: Kind::Paper,
+        filter: Filter {
+            include_deleted: true,
+            ..Filter::default()
+        },
+        sort: SortBy::Default,
+        descending: false,
+        after: None,
+        first: 100,
+    };
+    for hidden in s
+        .council
+        .list(&staff(), s.tenant.id, staff_view)
+        .await
+        .unwrap()
+        .items
+    {
+        let Object::Paper(p) = hidden else { continue };
+        if p.fields.title.contains("LEAK") && !p.meta.deleted {
+            let id = p.meta.id.to_string();
+            assert!(
+                !seen.contains(&id),
+                "the public saw the id of hidden paper {id}"
+            );
+        }
+    }
     assert!(seen.contains("Öffentliche Vorlage") && seen.contains("Öffentlicher TOP"));
     assert!(seen.contains("Hansen"), "names of persons are public");
     let p = s

@@ -301,6 +301,7 @@ pub(crate) async fn list(tx: &TenantTx, viewer: Viewer, query: &ListQuery) -> Se
         visibility::redact(viewer, &mut object);
         items.push(object);
     }
+    hide_references(tx, viewer, &mut items).await?;
     Ok(Page {
         items,
         cursors,
@@ -354,14 +355,79 @@ pub(crate) async fn load(
     if let Some(cond) = visibility::condition(viewer, kind) {
         sql.text.push_str(&format!(" AND {cond}"));
     }
-    finish(store::fetch(tx, kind, sql).await?, viewer)
+    finish(tx, store::fetch(tx, kind, sql).await?, viewer).await
 }
 
-fn finish(mut objects: Vec<Object>, viewer: Viewer) -> ServiceResult<Vec<Object>> {
+async fn finish(
+    tx: &TenantTx,
+    mut objects: Vec<Object>,
+    viewer: Viewer,
+) -> ServiceResult<Vec<Object>> {
     for object in &mut objects {
         visibility::redact(viewer, object);
     }
+    hide_references(tx, viewer, &mut objects).await?;
     Ok(objects)
+}
+
+/// Drops references to objects the viewer may not see: even an id tells that a hidden paper
+/// exists. Papers point at papers (related, main paper), agenda items at consultations; the
+/// other references point at kinds the public always sees or are already conditions of the
+/// row's own visibility.
+async fn hide_references(
+    tx: &TenantTx,
+    viewer: Viewer,
+    objects: &mut [Object],
+) -> ServiceResult<()> {
+    if viewer == Viewer::Staff {
+        return Ok(());
+    }
+    let mut papers = Vec::new();
+    let mut consultations = Vec::new();
+    for object in objects.iter() {
+        match object {
+            Object::Paper(p) => {
+                papers.extend(&p.fields.related_paper_ids);
+                papers.extend(p.fields.main_paper_id);
+            }
+            Object::AgendaItem(a) => consultations.extend(a.fields.consultation_id),
+            _ => {}
+        }
+    }
+    let visible = |kind, ids: Vec<Uuid>| async move {
+        if ids.is_empty() {
+            return Ok::<_, ServiceError>(std::collections::HashSet::new());
+        }
+        let mut sql = Sql::default();
+        let p = sql.bind(uuid_array(&ids));
+        sql.text = format!(
+            "SELECT to_jsonb(t) AS j FROM {} t WHERE t.id = ANY({p}::uuid[])",
+            Kind::table(kind)
+        );
+        if let Some(cond) = visibility::condition(viewer, kind) {
+            sql.text.push_str(&format!(" AND {cond}"));
+        }
+        let found = store::fetch(tx, kind, sql).await?;
+        Ok(found.iter().map(Object::id).collect())
+    };
+    let papers = visible(Kind::Paper, papers).await?;
+    let consultations = visible(Kind::Consultation, consultations).await?;
+    for object in objects.iter_mut() {
+        match object {
+            Object::Paper(p) => {
+                p.fields.related_paper_ids.retain(|id| papers.contains(id));
+                p.fields.main_paper_id = p.fields.main_paper_id.filter(|id| papers.contains(id));
+            }
+            Object::AgendaItem(a) => {
+                a.fields.consultation_id = a
+                    .fields
+                    .consultation_id
+                    .filter(|id| consultations.contains(id));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Live children of many parents, in the relation's natural order.
@@ -395,5 +461,5 @@ pub(crate) async fn related(
         sql.text.push_str(&format!(" AND {cond}"));
     }
     sql.text.push_str(&format!(" ORDER BY {order}"));
-    finish(store::fetch(tx, kind, sql).await?, viewer)
+    finish(tx, store::fetch(tx, kind, sql).await?, viewer).await
 }
