@@ -167,6 +167,18 @@ pub(crate) fn item(
     })
 }
 
+/// A list of `kind` in its natural order, 500 to a page; override what a test varies.
+pub(crate) fn query(kind: Kind) -> ListQuery {
+    ListQuery {
+        kind,
+        filter: Filter::default(),
+        sort: SortBy::Default,
+        descending: false,
+        after: None,
+        first: 500,
+    }
+}
+
 fn field_of(err: &ServiceError) -> (&ErrorCode, Option<&str>) {
     (&err.code, err.field.as_deref())
 }
@@ -205,15 +217,12 @@ async fn fifty_parallel_paper_creations_get_fifty_consecutive_references() {
             &staff(),
             s.tenant.id,
             ListQuery {
-                kind: Kind::Paper,
                 filter: Filter {
                     reference: Some("26-0042".into()),
                     ..Filter::default()
                 },
-                sort: SortBy::Default,
-                descending: false,
-                after: None,
                 first: 1,
+                ..query(Kind::Paper)
             },
         )
         .await
@@ -352,12 +361,9 @@ async fn a_deleted_paper_leaves_normal_lists_but_stays_as_a_newer_tombstone() {
                     &staff(),
                     tenant,
                     ListQuery {
-                        kind: Kind::Paper,
                         filter,
-                        sort: SortBy::Default,
-                        descending: false,
-                        after: None,
                         first: 10,
+                        ..query(Kind::Paper)
                     },
                 )
                 .await
@@ -804,32 +810,17 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
     for kind in Kind::ALL {
         // With modified_since the list includes tombstones: scrubbed for the public.
         let synced = ListQuery {
-            kind,
             filter: Filter {
                 modified_since: since,
                 ..Filter::default()
             },
-            sort: SortBy::Default,
-            descending: false,
-            after: None,
-            first: 500,
+            ..query(kind)
         };
         let tombstones = s.council.list(&public, s.tenant.id, synced).await.unwrap();
         seen.push_str(&serde_json::to_string(&tombstones.items).unwrap());
         let page = s
             .council
-            .list(
-                &public,
-                s.tenant.id,
-                ListQuery {
-                    kind,
-                    filter: Filter::default(),
-                    sort: SortBy::Default,
-                    descending: false,
-                    after: None,
-                    first: 500,
-                },
-            )
+            .list(&public, s.tenant.id, query(kind))
             .await
             .unwrap();
         assert_eq!(
@@ -841,18 +832,7 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
         // Lookups by id of everything in the schema: the hidden ones stay hidden.
         let all = s
             .council
-            .list(
-                &staff(),
-                s.tenant.id,
-                ListQuery {
-                    kind,
-                    filter: Filter::default(),
-                    sort: SortBy::Default,
-                    descending: false,
-                    after: None,
-                    first: 500,
-                },
-            )
+            .list(&staff(), s.tenant.id, query(kind))
             .await
             .unwrap();
         let ids: Vec<Uuid> = all.items.iter().map(Object::id).collect();
@@ -879,15 +859,12 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
     }
     assert!(!seen.contains("LEAK"), "the public saw: {seen}");
     let staff_view = ListQuery {
-        kind: Kind::Paper,
         filter: Filter {
             include_deleted: true,
             ..Filter::default()
         },
-        sort: SortBy::Default,
-        descending: false,
-        after: None,
         first: 100,
+        ..query(Kind::Paper)
     };
     for hidden in s
         .council
@@ -926,12 +903,8 @@ async fn the_public_never_sees_unreleased_or_non_public_council_data() {
             &staff(),
             s.tenant.id,
             ListQuery {
-                kind: Kind::Paper,
-                filter: Filter::default(),
-                sort: SortBy::Default,
-                descending: false,
-                after: None,
                 first: 10,
+                ..query(Kind::Paper)
             },
         )
         .await
@@ -961,12 +934,9 @@ async fn pages_are_stable_and_filters_refuse_what_a_kind_lacks() {
                 &staff(),
                 s.tenant.id,
                 ListQuery {
-                    kind: Kind::Paper,
-                    filter: Filter::default(),
-                    sort: SortBy::Default,
-                    descending: false,
                     after: after.clone(),
                     first: 7,
+                    ..query(Kind::Paper)
                 },
             )
             .await
@@ -989,15 +959,12 @@ async fn pages_are_stable_and_filters_refuse_what_a_kind_lacks() {
             &staff(),
             s.tenant.id,
             ListQuery {
-                kind: Kind::Paper,
                 filter: Filter {
                     number: Some("BA/2026/1".into()),
                     ..Filter::default()
                 },
-                sort: SortBy::Default,
-                descending: false,
-                after: None,
                 first: 7,
+                ..query(Kind::Paper)
             },
         )
         .await
@@ -1012,12 +979,9 @@ async fn pages_are_stable_and_filters_refuse_what_a_kind_lacks() {
             &staff(),
             s.tenant.id,
             ListQuery {
-                kind: Kind::Paper,
-                filter: Filter::default(),
-                sort: SortBy::Default,
-                descending: false,
                 after: Some("bm9wZQ".into()),
                 first: 7,
+                ..query(Kind::Paper)
             },
         )
         .await
@@ -1029,12 +993,9 @@ async fn pages_are_stable_and_filters_refuse_what_a_kind_lacks() {
 
     // A cursor of another list (a name where a date belongs) is refused, not INTERNAL.
     let by_name = ListQuery {
-        kind: Kind::Paper,
-        filter: Filter::default(),
         sort: SortBy::Name,
-        descending: false,
-        after: None,
         first: 1,
+        ..query(Kind::Paper)
     };
     let name_cursor = s
         .council
@@ -1044,12 +1005,9 @@ async fn pages_are_stable_and_filters_refuse_what_a_kind_lacks() {
         .cursors
         .remove(0);
     let by_date = ListQuery {
-        kind: Kind::Paper,
-        filter: Filter::default(),
-        sort: SortBy::Default,
-        descending: false,
         after: Some(name_cursor),
         first: 7,
+        ..query(Kind::Paper)
     };
     let err = s
         .council

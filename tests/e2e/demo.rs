@@ -1,10 +1,11 @@
 //! The demo municipality as loaded: its domain rules hold in the database, read back through
 //! the council API.
 
+use crate::council::query;
 use chrono::Datelike;
 use plenum_identity::Identity;
 use plenum_tenants::council::model::*;
-use plenum_tenants::council::{CouncilApi, Filter, ListQuery, Relation, SortBy, agenda_numbers};
+use plenum_tenants::council::{CouncilApi, ListQuery, Relation, agenda_numbers};
 use plenum_tenants::{TenantLookup, TenantsApi};
 use plenum_tests::fresh_database;
 use std::collections::{BTreeMap, HashMap};
@@ -14,15 +15,11 @@ async fn all(council: &dyn CouncilApi, tenant: uuid::Uuid, kind: Kind) -> Vec<Ob
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let query = ListQuery {
-            kind,
-            filter: Filter::default(),
-            sort: SortBy::Default,
-            descending: false,
+        let next = ListQuery {
             after: after.clone(),
-            first: 500,
+            ..query(kind)
         };
-        let page = council.list(&staff, tenant, query).await.unwrap();
+        let page = council.list(&staff, tenant, next).await.unwrap();
         out.extend(page.items);
         if !page.has_next_page {
             return out;

@@ -56,6 +56,22 @@ pub struct DeliveryReport {
     pub marked_delivered: u64,
 }
 
+impl DeliveryReport {
+    /// Logs a consumer's failure at an event and keeps it for the caller; the consumer stops
+    /// for this round and gets the event again next round.
+    fn failed(&mut self, failure: DeliveryFailure, event_type: &str) {
+        tracing::warn!(
+            consumer = failure.consumer,
+            event_id = %failure.event_id,
+            seq = failure.seq,
+            event_type,
+            error = %failure.error,
+            "event consumer failed; retrying next round"
+        );
+        self.failures.push(failure);
+    }
+}
+
 /// A consumer that failed at an event (already logged as a warning).
 #[derive(Debug, Clone)]
 pub struct DeliveryFailure {
@@ -167,20 +183,13 @@ impl Dispatcher {
                 Ok(()) => advance_and_commit(tx, name, event.seq).await.err(),
             };
             if let Some(error) = failed {
-                tracing::warn!(
-                    consumer = name,
-                    event_id = %event.id,
-                    seq = event.seq,
-                    event_type = %event.event_type,
-                    error = %error,
-                    "event consumer failed; retrying next round"
-                );
-                report.failures.push(DeliveryFailure {
+                let failure = DeliveryFailure {
                     consumer: name,
                     event_id: event.id,
                     seq: event.seq,
                     error,
-                });
+                };
+                report.failed(failure, &event.event_type);
                 return Ok(());
             }
             report.handled += 1;
@@ -270,20 +279,13 @@ impl Dispatcher {
                 Ok(()) => cursor.advance(event.seq).await.err().map(|e| e.to_string()),
             };
             if let Some(error) = failed {
-                tracing::warn!(
-                    consumer = name,
-                    event_id = %event.id,
-                    seq = event.seq,
-                    kind = %event.kind,
-                    error = %error,
-                    "platform event consumer failed; retrying next round"
-                );
-                report.failures.push(DeliveryFailure {
+                let failure = DeliveryFailure {
                     consumer: name,
                     event_id: event.id,
                     seq: event.seq,
                     error,
-                });
+                };
+                report.failed(failure, &event.kind);
                 return Ok(());
             }
             report.handled += 1;

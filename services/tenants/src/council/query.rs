@@ -10,6 +10,7 @@ use plenum_errors::{ServiceError, ServiceResult};
 use plenum_tenancy::TenantTx;
 use plenum_tenancy::db_error;
 use plenum_tenancy::sea_orm::{ConnectionTrait, DbBackend, Statement};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// A sort key: an SQL expression over `t` and the type its cursor value is cast back to.
@@ -343,6 +344,16 @@ pub(crate) async fn load(
     ids: &[Uuid],
 ) -> ServiceResult<Vec<Object>> {
     check_batch(ids)?;
+    finish(tx, visible_rows(tx, viewer, kind, ids).await?, viewer).await
+}
+
+/// The rows among `ids` that `viewer` may see, as stored (not yet redacted).
+async fn visible_rows(
+    tx: &TenantTx,
+    viewer: Viewer,
+    kind: Kind,
+    ids: &[Uuid],
+) -> ServiceResult<Vec<Object>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -355,7 +366,7 @@ pub(crate) async fn load(
     if let Some(cond) = visibility::condition(viewer, kind) {
         sql.text.push_str(&format!(" AND {cond}"));
     }
-    finish(tx, store::fetch(tx, kind, sql).await?, viewer).await
+    store::fetch(tx, kind, sql).await
 }
 
 async fn finish(
@@ -395,20 +406,8 @@ async fn hide_references(
         }
     }
     let visible = |kind, ids: Vec<Uuid>| async move {
-        if ids.is_empty() {
-            return Ok::<_, ServiceError>(std::collections::HashSet::new());
-        }
-        let mut sql = Sql::default();
-        let p = sql.bind(uuid_array(&ids));
-        sql.text = format!(
-            "SELECT to_jsonb(t) AS j FROM {} t WHERE t.id = ANY({p}::uuid[])",
-            Kind::table(kind)
-        );
-        if let Some(cond) = visibility::condition(viewer, kind) {
-            sql.text.push_str(&format!(" AND {cond}"));
-        }
-        let found = store::fetch(tx, kind, sql).await?;
-        Ok(found.iter().map(Object::id).collect())
+        let rows = visible_rows(tx, viewer, kind, &ids).await?;
+        Ok::<_, ServiceError>(rows.iter().map(Object::id).collect::<HashSet<Uuid>>())
     };
     let papers = visible(Kind::Paper, papers).await?;
     let consultations = visible(Kind::Consultation, consultations).await?;

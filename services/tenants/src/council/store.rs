@@ -120,16 +120,7 @@ pub(crate) async fn live_objects(
     kind: Kind,
     ids: &[Uuid],
 ) -> ServiceResult<Vec<Object>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::default();
-    let p = sql.bind(uuid_array(ids));
-    sql.text = format!(
-        "SELECT to_jsonb(t) AS j FROM {} t WHERE t.id = ANY({p}::uuid[]) AND NOT t.deleted",
-        kind.table()
-    );
-    fetch(tx, kind, sql).await
+    by_ids(tx, kind, ids, "AND NOT t.deleted").await
 }
 
 /// Objects of `kind` by id, tombstones included (no visibility: writers are staff).
@@ -138,10 +129,22 @@ pub(crate) async fn any_objects(
     kind: Kind,
     ids: &[Uuid],
 ) -> ServiceResult<Vec<Object>> {
+    by_ids(tx, kind, ids, "").await
+}
+
+async fn by_ids(
+    tx: &TenantTx,
+    kind: Kind,
+    ids: &[Uuid],
+    condition: &'static str,
+) -> ServiceResult<Vec<Object>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut sql = Sql::default();
     let p = sql.bind(uuid_array(ids));
     sql.text = format!(
-        "SELECT to_jsonb(t) AS j FROM {} t WHERE t.id = ANY({p}::uuid[])",
+        "SELECT to_jsonb(t) AS j FROM {} t WHERE t.id = ANY({p}::uuid[]) {condition}",
         kind.table()
     );
     fetch(tx, kind, sql).await
