@@ -1117,3 +1117,70 @@ async fn moving_an_agenda_item_renumbers_and_bumps_both_meetings() {
         .modified_at;
     assert!(after > before, "the meeting the item left changed too");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_agenda_changes_in_one_meeting_keep_numbers_unique() {
+    let s = setup().await;
+    let org = s.create(committee("Bauausschuss", "BA")).await.id();
+    let m = s.create(NewObject::Meeting(meeting(org, 2))).await.id();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let council = s.council.clone();
+        let tenant = s.tenant.id;
+        tasks.spawn(async move {
+            let input = item(m, i, &format!("TOP {i}"), true, false);
+            council.create(&staff(), tenant, input).await.unwrap()
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let agenda = s
+        .council
+        .related(&staff(), s.tenant.id, Relation::MeetingAgenda, vec![m])
+        .await
+        .unwrap();
+    let numbers: Vec<String> = agenda
+        .into_iter()
+        .map(|o| AgendaItem::try_from(o).unwrap().number)
+        .collect();
+    let expected: Vec<String> = (1..=20).map(|n| format!("Ö {n}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+#[tokio::test]
+async fn a_number_that_is_taken_already_is_a_conflict_and_writes_nothing() {
+    let s = setup().await;
+    let Object::Paper(first) = s
+        .create(NewObject::Paper(paper("Erste", day(2026, 1, 5))))
+        .await
+    else {
+        panic!()
+    };
+    assert_eq!(first.reference, "26-0001");
+    // A new pattern with its own counter renders a reference that exists already.
+    s.app
+        .tenants
+        .as_ref()
+        .unwrap()
+        .set_setting(
+            &staff(),
+            s.tenant.id,
+            "numbering.paper".into(),
+            "{yy}-000{seq}".into(),
+        )
+        .await
+        .unwrap();
+    let before = (s.count("paper").await, s.count("audit_log").await);
+    let err = s
+        .council
+        .create(
+            &staff(),
+            s.tenant.id,
+            NewObject::Paper(paper("Zweite", day(2026, 1, 6))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict, "{err:?}");
+    assert_eq!((s.count("paper").await, s.count("audit_log").await), before);
+}

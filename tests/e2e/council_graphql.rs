@@ -468,3 +468,32 @@ fn the_committed_sdl_is_current() {
         "services/gateway/schema.graphql is stale: run `plenum schema export --out services/gateway/schema.graphql`"
     );
 }
+
+#[tokio::test]
+async fn one_tenant_address_never_returns_another_tenants_council_objects() {
+    let s = setup().await;
+    let other = s.second_tenant().await;
+    let foreign = s
+        .council
+        .create(
+            &staff(),
+            other.id,
+            NewObject::Paper(crate::council::paper(
+                "Fremde Vorlage",
+                chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            )),
+        )
+        .await
+        .unwrap();
+    // Addressed to the first tenant, even as the operator, by id and by reference.
+    let data = ok(
+        &s,
+        "query($id: ID!) { paper(id: $id) { title } byRef: paper(reference: \"26-0001\") { title } papers { totalCount } }",
+        json!({ "id": foreign.id() }),
+    )
+    .await;
+    assert_eq!(
+        data,
+        json!({ "paper": null, "byRef": null, "papers": { "totalCount": 0 } })
+    );
+}

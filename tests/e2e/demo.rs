@@ -4,6 +4,7 @@
 use crate::council::query;
 use chrono::Datelike;
 use plenum_identity::Identity;
+use plenum_tenancy::sea_orm::{ConnectionTrait, DbBackend, Statement};
 use plenum_tenants::council::model::*;
 use plenum_tenants::council::{CouncilApi, ListQuery, Relation, agenda_numbers};
 use plenum_tenants::{TenantLookup, TenantsApi};
@@ -61,6 +62,23 @@ async fn the_small_demo_keeps_its_domain_rules_in_the_database() {
         .unwrap()
         .id;
     let council = app.council.clone().unwrap();
+
+    // The load ends with fresh planner statistics (never-analyzed tables have reltuples -1).
+    let raw = db.raw().await;
+    let analyzed: i64 = raw
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname IN ('paper', 'meeting', 'agenda_item') \
+             AND c.reltuples > 0",
+            [format!("t_{}", tenant.simple()).into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert_eq!(analyzed, 3, "the demo load refreshes statistics");
 
     // References run 1..n per year without gaps; supplements add /k to their main paper's.
     let papers: Vec<Paper> = all(council.as_ref(), tenant, Kind::Paper)
