@@ -40,10 +40,32 @@ pub enum ErrorCode {
     Unavailable,
     /// Something failed that the caller cannot fix; details are in the server log only.
     Internal,
+    /// A bearer token is not a well-formed JWT (header, payload or encoding).
+    TokenMalformed,
+    /// A bearer token is signed with an algorithm that is not allowed (`none`, HMAC, …).
+    TokenAlgorithmRefused,
+    /// A bearer token's signature does not verify against the issuer's keys.
+    TokenBadSignature,
+    /// A bearer token names a signing key the issuer does not publish, even after a refresh.
+    TokenKeyUnknown,
+    /// A bearer token has expired.
+    TokenExpired,
+    /// A bearer token is not valid yet (`nbf`/`iat` in the future).
+    TokenNotYetValid,
+    /// A bearer token comes from an issuer this tenant does not trust.
+    TokenIssuerRefused,
+    /// A bearer token is not meant for Plenum (our audience is missing).
+    TokenAudienceRefused,
+    /// A bearer token belongs to another organization of a shared realm.
+    TokenOrganizationRefused,
+    /// Too many requests from this client or token; retry after the time given.
+    RateLimited,
+    /// A form was sent without a valid anti-forgery token.
+    CsrfFailed,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::ValidationFailed,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
@@ -59,6 +81,17 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
+        ErrorCode::TokenMalformed,
+        ErrorCode::TokenAlgorithmRefused,
+        ErrorCode::TokenBadSignature,
+        ErrorCode::TokenKeyUnknown,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenNotYetValid,
+        ErrorCode::TokenIssuerRefused,
+        ErrorCode::TokenAudienceRefused,
+        ErrorCode::TokenOrganizationRefused,
+        ErrorCode::RateLimited,
+        ErrorCode::CsrfFailed,
     ];
 
     /// The code as it appears on the wire (`extensions.code`, JSON error bodies).
@@ -79,6 +112,17 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::TokenMalformed => "TOKEN_MALFORMED",
+            ErrorCode::TokenAlgorithmRefused => "TOKEN_ALGORITHM_REFUSED",
+            ErrorCode::TokenBadSignature => "TOKEN_BAD_SIGNATURE",
+            ErrorCode::TokenKeyUnknown => "TOKEN_KEY_UNKNOWN",
+            ErrorCode::TokenExpired => "TOKEN_EXPIRED",
+            ErrorCode::TokenNotYetValid => "TOKEN_NOT_YET_VALID",
+            ErrorCode::TokenIssuerRefused => "TOKEN_ISSUER_REFUSED",
+            ErrorCode::TokenAudienceRefused => "TOKEN_AUDIENCE_REFUSED",
+            ErrorCode::TokenOrganizationRefused => "TOKEN_ORGANIZATION_REFUSED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::CsrfFailed => "CSRF_FAILED",
         }
     }
 
@@ -91,8 +135,18 @@ impl ErrorCode {
             | ErrorCode::GraphqlParseFailed
             | ErrorCode::GraphqlValidationFailed
             | ErrorCode::TenantRequired => 400,
-            ErrorCode::Unauthenticated => 401,
-            ErrorCode::Forbidden | ErrorCode::TenantSuspended => 403,
+            ErrorCode::Unauthenticated
+            | ErrorCode::TokenMalformed
+            | ErrorCode::TokenAlgorithmRefused
+            | ErrorCode::TokenBadSignature
+            | ErrorCode::TokenKeyUnknown
+            | ErrorCode::TokenExpired
+            | ErrorCode::TokenNotYetValid
+            | ErrorCode::TokenIssuerRefused
+            | ErrorCode::TokenAudienceRefused
+            | ErrorCode::TokenOrganizationRefused => 401,
+            ErrorCode::Forbidden | ErrorCode::TenantSuspended | ErrorCode::CsrfFailed => 403,
+            ErrorCode::RateLimited => 429,
             ErrorCode::NotFound | ErrorCode::TenantNotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,

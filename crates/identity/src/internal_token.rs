@@ -4,7 +4,7 @@
 //! the format small and dependency-free; every Plenum process shares one key from
 //! configuration, and no other party ever needs to verify these tokens.
 
-use crate::Identity;
+use crate::{Identity, IdentityWire};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -51,12 +51,21 @@ pub enum TokenError {
     NotYetValid,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Claims {
+#[derive(Serialize)]
+struct Claims<'a> {
     aud: String,
     iat: i64,
     exp: i64,
-    id: Identity,
+    id: &'a Identity,
+}
+
+/// The claims as read back: the identity in its crate-private wire form.
+#[derive(Deserialize)]
+struct SignedClaims {
+    aud: String,
+    iat: i64,
+    exp: i64,
+    id: IdentityWire,
 }
 
 impl TokenKey {
@@ -86,7 +95,7 @@ impl TokenKey {
             aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + ttl_secs,
-            id: identity.clone(),
+            id: identity,
         };
         let payload =
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialise to JSON"));
@@ -118,7 +127,7 @@ impl TokenKey {
         // Constant-time comparison; the payload is not even parsed before this passes.
         mac.verify_slice(&sig)
             .map_err(|_| TokenError::BadSignature)?;
-        let claims: Claims = URL_SAFE_NO_PAD
+        let claims: SignedClaims = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -132,7 +141,7 @@ impl TokenKey {
         if claims.iat - LEEWAY_SECS > now {
             return Err(TokenError::NotYetValid);
         }
-        Ok(claims.id)
+        Ok(claims.id.into())
     }
 }
 
@@ -178,7 +187,7 @@ mod tests {
             aud: AUDIENCE.into(),
             iat: NOW,
             exp: NOW + 60,
-            id: Identity::operator_service("evil"),
+            id: &Identity::operator_service("evil"),
         };
         let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged_claims).unwrap());
         let forged = format!("v1.{forged_payload}.{}", parts[2]);
