@@ -185,6 +185,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 graphiql: settings.gateway.graphiql,
                 platform_admin_api: settings.gateway.platform_admin_api,
                 key: key.clone(),
+                auth: settings.auth.clone(),
+                trust_forwarded_for: settings.server.trust_forwarded_for,
             };
             let gw = Gateway::new(backends, options);
             tenant_router = tenant_router.merge(gw.routes());
@@ -212,7 +214,15 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 .route_layer(middleware::from_fn(plenum_telemetry::record_http_metrics)),
             Duration::from_secs(settings.gateway.tenant_cache_secs),
         );
-        router = router.fallback_service(edge.into_router());
+        let limiter = plenum_gateway::rate_limit::RateLimiter::new(
+            settings.rate_limit.clone(),
+            settings.redis.url.clone(),
+            settings.server.trust_forwarded_for,
+        );
+        router = router.fallback_service(edge.into_router().layer(middleware::from_fn_with_state(
+            limiter,
+            plenum_gateway::rate_limit::middleware,
+        )));
     }
 
     let readiness = Arc::new(Readiness {
@@ -266,7 +276,10 @@ pub async fn serve(
             let _ = stopped.changed().await;
         }));
     }
-    let server = axum::serve(listener, app.router).with_graceful_shutdown(async move {
+    let service = app
+        .router
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         let _ = stopping.changed().await;
     });
     let deadline = async move {

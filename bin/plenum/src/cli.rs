@@ -106,6 +106,14 @@ enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set a tenant setting (numbering patterns, paper types, `auth.oidc` sign-in, …).
+    Set {
+        slug: String,
+        key: String,
+        value: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Suspend a tenant: its pages and APIs answer 403 until it is resumed.
     Suspend {
         slug: String,
@@ -380,6 +388,21 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> anyhow::Result<E
             (result.map(|t| vec![t]), json)
         }
         TenantCommand::List { all, json } => (service.list(&cli, all).await, json),
+        TenantCommand::Set {
+            slug,
+            key,
+            value,
+            json,
+        } => {
+            let set = async {
+                let tenant = service
+                    .resolve(&cli, plenum_tenants::TenantLookup::Slug(slug))
+                    .await?;
+                service.set_setting(&cli, tenant.id, key, value).await?;
+                Ok(vec![tenant])
+            };
+            (set.await, json)
+        }
         TenantCommand::Suspend { slug, json } => (
             service
                 .set_status(&cli, slug, TenantStatus::Suspended)

@@ -25,6 +25,8 @@ pub struct Settings {
     pub internal: InternalSettings,
     pub peers: PeerSettings,
     pub gateway: GatewaySettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
     pub telemetry: TelemetrySettings,
 }
 
@@ -40,6 +42,9 @@ pub struct ServerSettings {
     pub services: Vec<ServiceRole>,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Take the client address from `X-Forwarded-For` (its last entry), for the access log and
+    /// rate limits. Only behind a proxy that sets it: otherwise clients could pick their own.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ServerSettings {
@@ -49,6 +54,57 @@ impl Default for ServerSettings {
             public_base_url: Url::parse("http://127.0.0.1:8080/").expect("static URL"),
             services: ServiceRole::ALL.to_vec(),
             shutdown_grace_secs: 10,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Sign-in: how bearer tokens are checked against each tenant's provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Seconds a tenant's sign-in configuration (`auth.oidc`) is cached by the gateway.
+    pub config_cache_secs: u64,
+    /// Shortest time between two fetches of one provider's signing keys: a token with an
+    /// unknown key id triggers a refresh, but random key ids cannot make us hammer it.
+    pub jwks_refresh_min_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            config_cache_secs: 30,
+            jwks_refresh_min_secs: 10,
+        }
+    }
+}
+
+/// Requests per client address and per bearer token within one window; 429 beyond. Counted in
+/// Redis when configured (shared by all replicas), otherwise in each process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub window_secs: u64,
+    /// GraphQL requests.
+    pub graphql: u64,
+    /// Sign-in attempts (portal `/auth/…`).
+    pub signin: u64,
+    /// Searches.
+    pub search: u64,
+    /// OParl requests.
+    pub oparl: u64,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            enabled: true,
+            window_secs: 60,
+            graphql: 600,
+            signin: 30,
+            search: 120,
+            oparl: 1200,
         }
     }
 }

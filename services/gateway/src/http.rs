@@ -1,21 +1,21 @@
 //! `POST /graphql` (and GraphiQL on `GET` in development).
 
-use crate::Gateway;
 use crate::council::{Batched, Council};
 use crate::edge::ResolvedTenant;
 use crate::errors::ensure_codes;
 use crate::schema::RequestContext;
+use crate::{Gateway, client};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use plenum_errors::{ErrorCode, ServiceError};
 use plenum_identity::Identity;
-use plenum_identity::internal_token::HEADER as INTERNAL_HEADER;
 use plenum_tenants::TenantInfo;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub(crate) fn routes(gateway: Arc<Gateway>) -> Router {
@@ -50,29 +50,6 @@ impl Gateway {
         ensure_codes(&mut response.errors);
         response
     }
-
-    /// Who is calling. Until OIDC sign-in lands (identity issue) that is: the portal with a
-    /// signed internal token, or anonymous.
-    fn identity(&self, headers: &HeaderMap) -> Result<Identity, ServiceError> {
-        if let Some(token) = headers.get(INTERNAL_HEADER) {
-            let token = token.to_str().unwrap_or_default();
-            return self
-                .options
-                .key
-                .verify(token, plenum_rpc::unix_now())
-                .map_err(|e| ServiceError::new(ErrorCode::Unauthenticated, e.to_string()));
-        }
-        if headers.contains_key(header::AUTHORIZATION) {
-            return Err(ServiceError::new(
-                ErrorCode::Unauthenticated,
-                "bearer tokens are not accepted yet: OIDC sign-in is not configured",
-            ));
-        }
-        if self.options.platform_admin_api {
-            return Ok(Identity::operator_service("graphql-platform-admin-api"));
-        }
-        Ok(Identity::anonymous())
-    }
 }
 
 /// A GraphQL-shaped error answer for failures before execution.
@@ -80,12 +57,21 @@ fn error_response(status: StatusCode, err: ServiceError) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": err.message, "extensions": { "code": err.code.as_str() } }]
     });
-    (status, axum::Json(body)).into_response()
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        // RFC 6750: tell the client which scheme and that the token was refused.
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    response
 }
 
 async fn graphql(
     State(gateway): State<Arc<Gateway>>,
     tenant: Option<Extension<ResolvedTenant>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -110,9 +96,24 @@ async fn graphql(
             );
         }
     };
-    let identity = match gateway.identity(&headers) {
+    let tenant = tenant.map(|Extension(ResolvedTenant(info))| info);
+    let origin = client::address(
+        &headers,
+        peer.map(|Extension(ConnectInfo(addr))| addr),
+        gateway.options.trust_forwarded_for,
+    )
+    .map(|ip| ip.to_string());
+    let identity = match gateway
+        .auth
+        .identify(&headers, tenant.as_ref(), origin)
+        .await
+    {
         Ok(identity) => identity,
-        Err(err) => return error_response(StatusCode::UNAUTHORIZED, err),
+        Err(err) => {
+            let status =
+                StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            return error_response(status, err);
+        }
     };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -126,7 +127,6 @@ async fn graphql(
             );
         }
     };
-    let tenant = tenant.map(|Extension(ResolvedTenant(info))| info);
     let response = gateway.execute(identity, tenant, request).await;
     axum::Json(response).into_response()
 }

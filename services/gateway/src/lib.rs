@@ -5,11 +5,15 @@
 //! code runs in one process (in-process implementations) and split across processes (HTTP
 //! clients). Architecture invariant: the gateway never opens a database connection.
 
+mod access;
+pub mod auth;
+pub mod client;
 mod council;
 pub mod edge;
 mod errors;
 mod executor;
 mod http;
+pub mod rate_limit;
 mod schema;
 
 pub use edge::{Edge, ResolvedTenant, TENANT_HEADER};
@@ -44,6 +48,9 @@ pub struct GatewayOptions {
     pub platform_admin_api: bool,
     /// Verifies identities sent by the portal in split mode.
     pub key: TokenKey,
+    pub auth: plenum_config::AuthSettings,
+    /// Take client addresses from `X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_forwarded_for: bool,
 }
 
 /// The gateway of one process.
@@ -52,16 +59,25 @@ pub struct Gateway {
     options: GatewayOptions,
     /// For the per-request council DataLoaders.
     council: Arc<dyn CouncilApi>,
+    auth: auth::Authenticator,
 }
 
 impl Gateway {
     pub fn new(backends: Backends, options: GatewayOptions) -> Arc<Gateway> {
         let council = backends.council.clone();
+        let auth = auth::Authenticator::new(
+            backends.tenants.clone(),
+            options.key.clone(),
+            std::time::Duration::from_secs(options.auth.config_cache_secs),
+            std::time::Duration::from_secs(options.auth.jwks_refresh_min_secs),
+            options.platform_admin_api,
+        );
         let schema = schema::build(backends, &options);
         Arc::new(Gateway {
             schema,
             options,
             council,
+            auth,
         })
     }
 

@@ -1,6 +1,7 @@
 //! The GraphQL schema: the tenant and the service health here, the council domain in
 //! [`crate::council`].
 
+use crate::access::AccessQuery;
 use crate::council::{CouncilLists, CouncilLookups, CouncilMutation};
 use crate::errors::to_gql;
 use crate::{Backends, GatewayOptions};
@@ -18,7 +19,7 @@ pub type PlenumSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Every query: the tenant and service health, council lookups and council lists.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(TenantQuery, CouncilLookups, CouncilLists);
+pub struct Query(TenantQuery, AccessQuery, CouncilLookups, CouncilLists);
 
 /// Every mutation: tenant administration and the council's create, update and delete.
 #[derive(MergedObject, Default)]
@@ -278,14 +279,14 @@ impl TenantMutation {
             .map_err(to_gql)
     }
 
-    /// Sets a setting of the current tenant.
+    /// Sets a setting of the current tenant (tenant administrators).
     async fn set_tenant_setting(
         &self,
         ctx: &Context<'_>,
         key: String,
         value: String,
     ) -> Result<Setting> {
-        require_admin_api(ctx)?;
+        // Tenant administrators (and the operator) may; the tenants service decides.
         let req = request(ctx);
         let tenant = req.tenant.as_ref().ok_or_else(|| {
             to_gql(ServiceError::new(

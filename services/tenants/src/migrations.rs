@@ -7,7 +7,11 @@ use plenum_tenancy::sea_orm_migration::prelude::*;
 
 /// Every migration of a tenant schema that the tenants service owns, in order.
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(M0001Settings), Box::new(M0002Council)]
+    vec![
+        Box::new(M0001Settings),
+        Box::new(M0002Council),
+        Box::new(M0003AccessLog),
+    ]
 }
 
 struct M0001Settings;
@@ -55,6 +59,25 @@ impl MigrationTrait for M0002Council {
         manager
             .get_connection()
             .execute_unprepared(include_str!("council/schema.sql"))
+            .await?;
+        Ok(())
+    }
+}
+
+struct M0003AccessLog;
+
+impl MigrationName for M0003AccessLog {
+    fn name(&self) -> &str {
+        "tenants_0003_access_log"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003AccessLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(include_str!("council/access_log.sql"))
             .await?;
         Ok(())
     }

@@ -5,6 +5,7 @@ use plenum_identity::Identity;
 use plenum_rpc::{Check, ServiceStatus};
 use plenum_tenancy::{Database, NewTenant, SchemaMigrations, TenantRecord, TenantStatus, db_error};
 use plenum_urls::{HostName, Installation, Slug};
+use plenum_visibility::Operation;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -191,8 +192,11 @@ impl TenantsApi for TenantsService {
         key: String,
         value: String,
     ) -> ServiceResult<Setting> {
-        // Tenant admins get this with the identity issue; until then only the operator.
-        require_operator(caller)?;
+        if !plenum_visibility::allowed(caller, tenant, Operation::ChangeSettings) {
+            return Err(ServiceError::forbidden(
+                "only the tenant's administrators may change its settings",
+            ));
+        }
         settings::validate(&key, &value)?;
         let tx = self.scope_tx(tenant).await?;
         let setting = settings::upsert(&tx, &key, &value).await?;

@@ -43,7 +43,20 @@ pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
             format!("a setting value may have at most {MAX_VALUE_CHARS} characters, got {chars}"),
         ));
     }
-    crate::council::numbering::validate_setting(key, value)
+    match key {
+        plenum_identity::claims::SETTING_KEY => plenum_identity::OidcTenantConfig::parse(value)
+            .map(|_| ())
+            .map_err(|e| ServiceError::validation("value", e)),
+        plenum_visibility::SETTING_NONPUBLIC_TO_ALL_MEMBERS
+            if value != "true" && value != "false" =>
+        {
+            Err(ServiceError::validation(
+                "value",
+                format!("{key} is `true` or `false`"),
+            ))
+        }
+        _ => crate::council::numbering::validate_setting(key, value),
+    }
 }
 
 pub(crate) async fn list(tx: &TenantTx) -> ServiceResult<Vec<Setting>> {

@@ -146,6 +146,15 @@ impl CouncilApi for Fake {
     async fn import(&self, _: &Identity, _: Uuid, _: ImportBatch) -> ServiceResult<ImportReport> {
         Err(ServiceError::conflict("the fake imports nothing"))
     }
+
+    async fn access_log(
+        &self,
+        _: &Identity,
+        _: Uuid,
+        _: plenum_tenants::council::AccessLogQuery,
+    ) -> ServiceResult<plenum_tenants::council::AccessLogPage> {
+        Err(ServiceError::forbidden("the fake keeps no access log"))
+    }
 }
 
 fn file(fake: &Fake, owner_kind: &str, owner: Uuid, role: &str, name: &str) {

@@ -146,6 +146,35 @@ pub struct ImportReport {
     pub imported: u64,
 }
 
+/// Filters and pages the access log (newest first).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessLogQuery {
+    pub object_id: Option<Uuid>,
+    pub subject: Option<String>,
+    /// Entries older than this `seq` (the last entry of the previous page).
+    pub before: Option<i64>,
+    pub first: u32,
+}
+
+/// One read of non-public content: who, when, what, from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLogEntry {
+    pub seq: i64,
+    pub read_at: DateTime<Utc>,
+    pub subject: String,
+    pub name: Option<String>,
+    pub roles: Vec<String>,
+    pub origin: Option<String>,
+    pub object_kind: String,
+    pub object_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLogPage {
+    pub entries: Vec<AccessLogEntry>,
+    pub has_next_page: bool,
+}
+
 /// The council domain of one tenant. Every call names the tenant; the service refuses
 /// tenants that are not active. Reads leave out what the caller may not see.
 #[async_trait::async_trait]
@@ -204,4 +233,12 @@ pub trait CouncilApi: Send + Sync {
         tenant: Uuid,
         batch: ImportBatch,
     ) -> ServiceResult<ImportReport>;
+
+    /// Reads of non-public content, for the tenant's administrators.
+    async fn access_log(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        query: AccessLogQuery,
+    ) -> ServiceResult<AccessLogPage>;
 }

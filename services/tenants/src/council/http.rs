@@ -1,7 +1,9 @@
 //! The council domain over HTTP for split mode: one route per operation below
 //! `/internal/v1/council/`, served by the tenants role.
 
-use super::api::{CouncilApi, ImportBatch, ImportReport, ListQuery, Page, Relation};
+use super::api::{
+    AccessLogPage, AccessLogQuery, CouncilApi, ImportBatch, ImportReport, ListQuery, Page, Relation,
+};
 use super::model::{Kind, NewObject, Object};
 use axum::Router;
 use axum::extract::{Extension, Json, Path, State};
@@ -56,6 +58,10 @@ enum Call {
         tenant: Uuid,
         batch: ImportBatch,
     },
+    AccessLog {
+        tenant: Uuid,
+        query: AccessLogQuery,
+    },
 }
 
 impl Call {
@@ -68,6 +74,7 @@ impl Call {
             Call::Update { .. } => "update",
             Call::Delete { .. } => "delete",
             Call::Import { .. } => "import",
+            Call::AccessLog { .. } => "access_log",
         }
     }
 }
@@ -90,6 +97,7 @@ async fn dispatch(api: &dyn CouncilApi, caller: &Identity, call: Call) -> Respon
         } => reply(api.update(caller, tenant, kind, id, patch).await),
         Call::Delete { tenant, kind, id } => reply(api.delete(caller, tenant, kind, id).await),
         Call::Import { tenant, batch } => reply(api.import(caller, tenant, batch).await),
+        Call::AccessLog { tenant, query } => reply(api.access_log(caller, tenant, query).await),
     }
 }
 
@@ -213,5 +221,14 @@ impl CouncilApi for CouncilClient {
         batch: ImportBatch,
     ) -> ServiceResult<ImportReport> {
         self.call(caller, Call::Import { tenant, batch }).await
+    }
+
+    async fn access_log(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        query: AccessLogQuery,
+    ) -> ServiceResult<AccessLogPage> {
+        self.call(caller, Call::AccessLog { tenant, query }).await
     }
 }

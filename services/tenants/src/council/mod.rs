@@ -4,6 +4,7 @@
 //! Every change runs in one tenant transaction that also writes an audit row and an outbox
 //! event; numbers and references are drawn from per-tenant counters in the same transaction.
 
+mod access_log;
 mod api;
 mod http;
 pub mod model;
@@ -15,8 +16,8 @@ mod validate;
 mod visibility;
 
 pub use api::{
-    CouncilApi, Filter, ImportBatch, ImportReport, ListQuery, MAX_BATCH, MAX_PAGE_SIZE, Page,
-    Relation, SortBy,
+    AccessLogEntry, AccessLogPage, AccessLogQuery, CouncilApi, Filter, ImportBatch, ImportReport,
+    ListQuery, MAX_BATCH, MAX_PAGE_SIZE, Page, Relation, SortBy,
 };
 pub use http::{CouncilClient, routes};
 pub use service::{CouncilService, agenda_numbers, meeting_year};

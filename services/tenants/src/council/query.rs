@@ -91,7 +91,7 @@ fn unsupported(filter: &str, kind: Kind) -> ServiceError {
 }
 
 /// Appends the WHERE conditions of `filter` for `kind`, refusing filters the kind lacks.
-fn conditions(kind: Kind, filter: &Filter, viewer: Viewer, sql: &mut Sql) -> ServiceResult<()> {
+fn conditions(kind: Kind, filter: &Filter, viewer: &Viewer, sql: &mut Sql) -> ServiceResult<()> {
     let mut conds: Vec<String> = Vec::new();
     if let Some(since) = filter.modified_since {
         let p = sql_bind(sql, since);
@@ -258,7 +258,7 @@ fn member_of(sql: &mut Sql, org: &str, filter: &Filter) -> String {
 }
 
 /// One page of a list.
-pub(crate) async fn list(tx: &TenantTx, viewer: Viewer, query: &ListQuery) -> ServiceResult<Page> {
+pub(crate) async fn list(tx: &TenantTx, viewer: &Viewer, query: &ListQuery) -> ServiceResult<Page> {
     let kind = query.kind;
     let first = query.first.clamp(1, MAX_PAGE_SIZE) as usize;
     let key = sort_key(kind, query.sort);
@@ -339,7 +339,7 @@ fn check_batch(ids: &[Uuid]) -> ServiceResult<()> {
 /// Objects by id, tombstones included, invisible ones left out.
 pub(crate) async fn load(
     tx: &TenantTx,
-    viewer: Viewer,
+    viewer: &Viewer,
     kind: Kind,
     ids: &[Uuid],
 ) -> ServiceResult<Vec<Object>> {
@@ -350,7 +350,7 @@ pub(crate) async fn load(
 /// The rows among `ids` that `viewer` may see, as stored (not yet redacted).
 async fn visible_rows(
     tx: &TenantTx,
-    viewer: Viewer,
+    viewer: &Viewer,
     kind: Kind,
     ids: &[Uuid],
 ) -> ServiceResult<Vec<Object>> {
@@ -372,7 +372,7 @@ async fn visible_rows(
 async fn finish(
     tx: &TenantTx,
     mut objects: Vec<Object>,
-    viewer: Viewer,
+    viewer: &Viewer,
 ) -> ServiceResult<Vec<Object>> {
     for object in &mut objects {
         visibility::redact(viewer, object);
@@ -387,10 +387,10 @@ async fn finish(
 /// row's own visibility.
 async fn hide_references(
     tx: &TenantTx,
-    viewer: Viewer,
+    viewer: &Viewer,
     objects: &mut [Object],
 ) -> ServiceResult<()> {
-    if viewer == Viewer::Staff {
+    if viewer.sees_all() {
         return Ok(());
     }
     let mut papers = Vec::new();
@@ -432,7 +432,7 @@ async fn hide_references(
 /// Live children of many parents, in the relation's natural order.
 pub(crate) async fn related(
     tx: &TenantTx,
-    viewer: Viewer,
+    viewer: &Viewer,
     relation: Relation,
     parents: &[Uuid],
 ) -> ServiceResult<Vec<Object>> {

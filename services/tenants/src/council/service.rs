@@ -1,7 +1,10 @@
 //! [`CouncilApi`] on the database: reads through the visibility rule, writes with validation,
 //! numbering, audit row and outbox event in one tenant transaction.
 
-use super::api::{CouncilApi, ImportBatch, ImportReport, ListQuery, Page, Relation};
+use super::access_log;
+use super::api::{
+    AccessLogPage, AccessLogQuery, CouncilApi, ImportBatch, ImportReport, ListQuery, Page, Relation,
+};
 use super::model::*;
 use super::numbering::{self, NumberInput, Pattern};
 use super::store::{self, Action, Sql};
@@ -12,6 +15,7 @@ use plenum_errors::{ErrorCode, ServiceError, ServiceResult, field_name};
 use plenum_events::NewEvent;
 use plenum_identity::Identity;
 use plenum_tenancy::{Database, TenantTx, db_error};
+use plenum_visibility::Operation;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -48,12 +52,108 @@ impl CouncilService {
     }
 }
 
-fn require_staff(caller: &Identity) -> ServiceResult<()> {
-    match Viewer::of(caller) {
-        Viewer::Staff => Ok(()),
-        Viewer::Public => Err(ServiceError::forbidden(
-            "only staff may change council data",
-        )),
+/// The operation of the permission matrix that changing `object` is.
+fn operation(object: &NewObject) -> Operation {
+    match object {
+        NewObject::Paper(_) => Operation::WritePaper,
+        NewObject::Consultation(_) => Operation::WriteConsultation,
+        NewObject::Meeting(_) | NewObject::AgendaItem(_) => Operation::WriteMeeting,
+        NewObject::File(f) if f.owner_kind == FileOwner::Paper => Operation::WriteFile,
+        NewObject::File(_) => Operation::WriteMeeting,
+        _ => Operation::WriteMasterData,
+    }
+}
+
+fn forbidden(kind: Kind) -> ServiceError {
+    ServiceError::forbidden(format!(
+        "your role does not allow changing {} objects (see docs/permissions.md)",
+        kind.table()
+    ))
+}
+
+/// Whether `caller`'s roles allow changing some objects of `kind` at all: checked before the
+/// object is looked up, so that a caller without the role learns nothing about which ids
+/// exist.
+fn may_write_kind(caller: &Identity, tenant: Uuid, kind: Kind) -> ServiceResult<()> {
+    let ops: &[Operation] = match kind {
+        Kind::Paper => &[Operation::WritePaper],
+        Kind::Consultation => &[Operation::WriteConsultation],
+        Kind::Meeting | Kind::AgendaItem => &[Operation::WriteMeeting],
+        Kind::File => &[Operation::WriteFile, Operation::WriteMeeting],
+        _ => &[Operation::WriteMasterData],
+    };
+    if ops
+        .iter()
+        .any(|op| plenum_visibility::allowed(caller, tenant, *op))
+    {
+        Ok(())
+    } else {
+        Err(forbidden(kind))
+    }
+}
+
+/// The department of the paper a change is about, for an author's department limit.
+async fn paper_department(tx: &TenantTx, object: &NewObject) -> ServiceResult<Option<Uuid>> {
+    let paper = match object {
+        NewObject::Paper(p) => return Ok(p.department_id),
+        NewObject::Consultation(c) => c.paper_id,
+        NewObject::File(f) => f.owner_id,
+        _ => return Ok(None),
+    };
+    Ok(
+        match store::live_objects(tx, Kind::Paper, &[paper])
+            .await?
+            .first()
+        {
+            Some(Object::Paper(p)) => p.fields.department_id,
+            _ => None,
+        },
+    )
+}
+
+/// Checks that `caller` may make `states` (the object before and after the change) by role,
+/// and, for authors, only in their own departments.
+async fn authorize_write(
+    tx: &TenantTx,
+    caller: &Identity,
+    viewer: &Viewer,
+    kind: Kind,
+    states: &[&NewObject],
+) -> ServiceResult<()> {
+    let tenant = tx.scope().tenant_id();
+    for state in states {
+        let op = operation(state);
+        if !plenum_visibility::allowed(caller, tenant, op) {
+            return Err(forbidden(kind));
+        }
+        if plenum_visibility::permissions::only_as_author(caller, tenant, op)
+            && !viewer.in_own_department(paper_department(tx, state).await?)
+        {
+            return Err(ServiceError::forbidden(
+                "authors may only change papers of their own department",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The live object `id`, if the viewer may see it; a hidden object is as absent as a missing
+/// one, so that a write cannot be used to probe for it.
+async fn visible_current(
+    tx: &TenantTx,
+    viewer: &Viewer,
+    kind: Kind,
+    id: Uuid,
+) -> ServiceResult<Object> {
+    let current = store::lock(tx, kind, id).await?;
+    let visible = match &current {
+        Some(_) if viewer.sees_all() => true,
+        Some(_) => !query::load(tx, viewer, kind, &[id]).await?.is_empty(),
+        None => false,
+    };
+    match current {
+        Some(object) if visible => Ok(object),
+        _ => Err(not_found(kind, id)),
     }
 }
 
@@ -187,10 +287,14 @@ async fn new_object(tx: &TenantTx, input: NewObject) -> ServiceResult<Object> {
 }
 
 /// The settable fields of a stored object, as JSON keyed by column.
+/// The settable fields of a stored object, as an input.
+fn fields_as_new(object: &Object) -> ServiceResult<NewObject> {
+    NewObject::from_fields(object.kind(), object.to_row())
+        .map_err(|e| ServiceError::internal(format!("stored row lacks fields: {e}")))
+}
+
 fn fields_of(object: &Object) -> ServiceResult<Map<String, Value>> {
-    let fields = NewObject::from_fields(object.kind(), object.to_row())
-        .map_err(|e| ServiceError::internal(format!("stored row lacks fields: {e}")))?;
-    match fields.to_fields() {
+    match fields_as_new(object)?.to_fields() {
         Value::Object(map) => Ok(map),
         _ => Err(ServiceError::internal("fields are not a JSON object")),
     }
@@ -303,7 +407,13 @@ pub fn agenda_numbers(items: &[(bool, bool)]) -> Vec<String> {
 
 /// Recomputes order and numbers of a meeting's live agenda and bumps what changed.
 async fn renumber(tx: &TenantTx, meeting: Uuid) -> ServiceResult<()> {
-    let items = query::related(tx, Viewer::Staff, Relation::MeetingAgenda, &[meeting]).await?;
+    let items = query::related(
+        tx,
+        &Viewer::for_bookkeeping(tx),
+        Relation::MeetingAgenda,
+        &[meeting],
+    )
+    .await?;
     let items: Vec<AgendaItem> = items
         .into_iter()
         .filter_map(|o| AgendaItem::try_from(o).ok())
@@ -389,7 +499,8 @@ fn embedded(kind: Kind) -> &'static [Relation] {
 /// Turns `object` and what is embedded in it into tombstones, each with audit row and event.
 async fn tombstone(tx: &TenantTx, caller: &Identity, object: Object) -> ServiceResult<Object> {
     for relation in embedded(object.kind()) {
-        let children = query::related(tx, Viewer::Staff, *relation, &[object.id()]).await?;
+        let children =
+            query::related(tx, &Viewer::for_bookkeeping(tx), *relation, &[object.id()]).await?;
         for child in children {
             Box::pin(tombstone(tx, caller, child)).await?;
         }
@@ -420,7 +531,9 @@ impl CouncilApi for CouncilService {
         ids: Vec<Uuid>,
     ) -> ServiceResult<Vec<Object>> {
         let tx = self.tx(tenant).await?;
-        let objects = query::load(&tx, Viewer::of(caller), kind, &ids).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let objects = query::load(&tx, &viewer, kind, &ids).await?;
+        access_log::record(&tx, caller, &viewer, &objects).await?;
         done(tx, objects).await
     }
 
@@ -432,13 +545,17 @@ impl CouncilApi for CouncilService {
         parents: Vec<Uuid>,
     ) -> ServiceResult<Vec<Object>> {
         let tx = self.tx(tenant).await?;
-        let result = query::related(&tx, Viewer::of(caller), relation, &parents).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let result = query::related(&tx, &viewer, relation, &parents).await?;
+        access_log::record(&tx, caller, &viewer, &result).await?;
         done(tx, result).await
     }
 
     async fn list(&self, caller: &Identity, tenant: Uuid, query: ListQuery) -> ServiceResult<Page> {
         let tx = self.tx(tenant).await?;
-        let page = query::list(&tx, Viewer::of(caller), &query).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let page = query::list(&tx, &viewer, &query).await?;
+        access_log::record(&tx, caller, &viewer, &page.items).await?;
         done(tx, page).await
     }
 
@@ -448,8 +565,9 @@ impl CouncilApi for CouncilService {
         tenant: Uuid,
         input: NewObject,
     ) -> ServiceResult<Object> {
-        require_staff(caller)?;
         let tx = self.tx(tenant).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        authorize_write(&tx, caller, &viewer, input.kind(), &[&input]).await?;
         if let NewObject::AgendaItem(f) = &input {
             store::lock_meetings(&tx, &[f.meeting_id]).await?;
         }
@@ -473,14 +591,23 @@ impl CouncilApi for CouncilService {
         id: Uuid,
         patch: Map<String, Value>,
     ) -> ServiceResult<Object> {
-        require_staff(caller)?;
+        may_write_kind(caller, tenant, kind)?;
         let tx = self.tx(tenant).await?;
-        let current = match store::lock(&tx, kind, id).await? {
-            Some(o) if !o.meta().deleted => o,
-            _ => return Err(not_found(kind, id)),
-        };
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let current = visible_current(&tx, &viewer, kind, id).await?;
+        if current.meta().deleted {
+            return Err(not_found(kind, id));
+        }
         let before = fields_of(&current)?;
         let fields = merge(kind, before.clone(), patch)?;
+        authorize_write(
+            &tx,
+            caller,
+            &viewer,
+            kind,
+            &[&fields_as_new(&current)?, &fields],
+        )
+        .await?;
         let kept: Vec<String> = match fields.to_fields() {
             Value::Object(after) => before
                 .iter()
@@ -515,11 +642,11 @@ impl CouncilApi for CouncilService {
         kind: Kind,
         id: Uuid,
     ) -> ServiceResult<Object> {
-        require_staff(caller)?;
+        may_write_kind(caller, tenant, kind)?;
         let tx = self.tx(tenant).await?;
-        let current = store::lock(&tx, kind, id)
-            .await?
-            .ok_or_else(|| not_found(kind, id))?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let current = visible_current(&tx, &viewer, kind, id).await?;
+        authorize_write(&tx, caller, &viewer, kind, &[&fields_as_new(&current)?]).await?;
         if current.meta().deleted {
             // Deleting twice changes nothing and is not a second change.
             return Ok(current);
@@ -538,7 +665,7 @@ impl CouncilApi for CouncilService {
         tenant: Uuid,
         batch: ImportBatch,
     ) -> ServiceResult<ImportReport> {
-        if !caller.is_platform_operator() {
+        if !plenum_visibility::allowed(caller, tenant, Operation::Import) {
             return Err(ServiceError::forbidden(
                 "only the platform operator may import council data",
             ));
@@ -582,5 +709,21 @@ impl CouncilApi for CouncilService {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(ImportReport { imported })
+    }
+
+    async fn access_log(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        query: AccessLogQuery,
+    ) -> ServiceResult<AccessLogPage> {
+        if !plenum_visibility::allowed(caller, tenant, Operation::ReadAccessLog) {
+            return Err(ServiceError::forbidden(
+                "only the tenant's administrators may read the access log",
+            ));
+        }
+        let tx = self.tx(tenant).await?;
+        let page = access_log::query(&tx, &query).await?;
+        done(tx, page).await
     }
 }

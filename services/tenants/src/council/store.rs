@@ -34,7 +34,7 @@ impl Sql {
         format!("${}", self.values.len())
     }
 
-    fn statement(self) -> Statement {
+    pub(crate) fn statement(self) -> Statement {
         Statement::from_sql_and_values(DbBackend::Postgres, self.text, self.values)
     }
 }
@@ -277,7 +277,7 @@ impl Action {
 }
 
 fn actor_kind(caller: &Identity) -> String {
-    serde_json::to_value(caller.kind)
+    serde_json::to_value(caller.kind())
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned())
@@ -294,7 +294,7 @@ pub(crate) async fn audit(
     let mut sql = Sql::default();
     let values = [
         sql.bind(actor_kind(caller)),
-        sql.bind(caller.subject.clone()),
+        sql.bind(caller.subject().to_owned()),
         sql.bind(action.as_str()),
         sql.bind(after.kind().table()),
         sql.bind(after.id()),
@@ -323,7 +323,7 @@ pub(crate) async fn audit_import(
     let mut sql = Sql::default();
     let (k, s, t, r) = (
         sql.bind(actor_kind(caller)),
-        sql.bind(caller.subject.clone()),
+        sql.bind(caller.subject().to_owned()),
         sql.bind(kind.table()),
         sql.bind(serde_json::Value::Array(rows)),
     );

@@ -1,96 +1,44 @@
-//! Who may see which council objects (BRIEF §3), applied inside every read query so that
-//! pages, counts and cursors never include what the caller may not see.
-//!
-//! This is the interim rule until the identity issue brings tenant roles and the shared
-//! visibility crate: staff (the operator and Plenum's own services) see everything; everyone
-//! else sees what the public may see. The conditions are SQL over the row alias `t`.
+//! The council domain's side of the visibility rule: which [`Resource`] each kind is, and
+//! what a viewer may not read of an object it may see. The rule itself lives in
+//! `plenum-visibility`; the conditions are SQL over the row alias `t`.
 
 use super::model::{Kind, Object};
-use plenum_identity::{Identity, PrincipalKind};
+use plenum_visibility::Resource;
+pub(crate) use plenum_visibility::Viewer;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Viewer {
-    Staff,
-    Public,
-}
-
-impl Viewer {
-    pub fn of(caller: &Identity) -> Viewer {
-        if caller.is_platform_operator() || caller.kind == PrincipalKind::Service {
-            Viewer::Staff
-        } else {
-            Viewer::Public
-        }
+pub(crate) fn resource(kind: Kind) -> Resource {
+    match kind {
+        Kind::LegislativeTerm => Resource::LegislativeTerm,
+        Kind::Organization => Resource::Organization,
+        Kind::Person => Resource::Person,
+        Kind::Membership => Resource::Membership,
+        Kind::Location => Resource::Location,
+        Kind::Meeting => Resource::Meeting,
+        Kind::AgendaItem => Resource::AgendaItem,
+        Kind::Paper => Resource::Paper,
+        Kind::Consultation => Resource::Consultation,
+        Kind::File => Resource::File,
     }
-}
-
-/// Meetings whose invitation has gone out: their public agenda is public.
-const INVITED: &str = "('invited', 'held')";
-
-fn paper_public(alias: &str) -> String {
-    format!("({alias}.release_state = 'released' AND {alias}.public)")
-}
-
-fn agenda_item_public(alias: &str) -> String {
-    format!(
-        "({alias}.public AND EXISTS (SELECT 1 FROM meeting vm WHERE vm.id = {alias}.meeting_id \
-         AND vm.state IN {INVITED}))"
-    )
 }
 
 /// The condition rows of `kind` must meet for `viewer`, if any.
-pub(crate) fn condition(viewer: Viewer, kind: Kind) -> Option<String> {
-    if viewer == Viewer::Staff {
-        return None;
-    }
-    match kind {
-        Kind::Paper => Some(paper_public("t")),
-        // A non-public item never shows, not even its title; its number gap is the only trace.
-        Kind::AgendaItem => Some(agenda_item_public("t")),
-        // Only the public parts of a released paper's Beratungsfolge; where it is scheduled
-        // shows once the meeting's invitation is out.
-        Kind::Consultation => Some(format!(
-            "EXISTS (SELECT 1 FROM paper vp WHERE vp.id = t.paper_id AND {}) AND \
-             (t.agenda_item_id IS NULL OR EXISTS (SELECT 1 FROM agenda_item va \
-              WHERE va.id = t.agenda_item_id AND {})) AND \
-             (t.meeting_id IS NULL OR EXISTS (SELECT 1 FROM meeting vm \
-              WHERE vm.id = t.meeting_id AND vm.state IN {INVITED}))",
-            paper_public("vp"),
-            agenda_item_public("va")
-        )),
-        // Rooms and buildings where bodies meet; a location only a person uses is their
-        // address.
-        Kind::Location => Some(
-            "(EXISTS (SELECT 1 FROM meeting vm WHERE vm.location_id = t.id) OR \
-              EXISTS (SELECT 1 FROM organization vo WHERE vo.location_id = t.id))"
-                .to_owned(),
-        ),
-        // A file is public when it is marked so and its owner is visible.
-        Kind::File => Some(format!(
-            "t.public AND CASE t.owner_kind \
-               WHEN 'paper' THEN EXISTS (SELECT 1 FROM paper vp WHERE vp.id = t.owner_id AND {}) \
-               WHEN 'agenda_item' THEN EXISTS (SELECT 1 FROM agenda_item va \
-                    WHERE va.id = t.owner_id AND {}) \
-               WHEN 'meeting' THEN EXISTS (SELECT 1 FROM meeting vm WHERE vm.id = t.owner_id \
-                    AND vm.state IN {INVITED} AND (t.file_role NOT IN \
-                    ('results_protocol', 'verbatim_protocol') OR vm.minutes_state = 'approved')) \
-               ELSE false END",
-            paper_public("vp"),
-            agenda_item_public("va")
-        )),
-        // Meetings show from when they are scheduled (BRIEF §3: "usually when scheduled");
-        // a separate publication date comes with the Sitzungsdienst workflow.
-        Kind::LegislativeTerm
-        | Kind::Organization
-        | Kind::Person
-        | Kind::Membership
-        | Kind::Meeting => None,
+pub(crate) fn condition(viewer: &Viewer, kind: Kind) -> Option<String> {
+    viewer.condition(resource(kind), "t")
+}
+
+/// Whether reading `object` is a read of non-public content (for the access log).
+pub(crate) fn is_non_public(object: &Object) -> bool {
+    match object {
+        Object::Paper(p) => !p.fields.public || p.release_state.as_str() != "released",
+        Object::AgendaItem(a) => !a.fields.public,
+        Object::File(f) => !f.fields.public,
+        _ => false,
     }
 }
 
 /// Removes what a viewer may not read from an object that it may see.
-pub(crate) fn redact(viewer: Viewer, object: &mut Object) {
-    if viewer == Viewer::Staff {
+pub(crate) fn redact(viewer: &Viewer, object: &mut Object) {
+    if viewer.sees_all() {
         return;
     }
     if object.meta().deleted {
@@ -100,7 +48,7 @@ pub(crate) fn redact(viewer: Viewer, object: &mut Object) {
     match object {
         // Name, faction, committees and roles are public; contact details and the rest need
         // the person's consent, which Plenum does not record yet.
-        Object::Person(p) => {
+        Object::Person(p) if !viewer.is_staff() => {
             let f = &mut p.fields;
             f.gender = None;
             f.email = None;
@@ -115,7 +63,6 @@ pub(crate) fn redact(viewer: Viewer, object: &mut Object) {
         _ => {}
     }
 }
-
 /// Text fields a tombstone loses: the public learns that an object was deleted and when, not
 /// what it said (a retracted paper, an erased person).
 const TOMBSTONE_TEXT: &[&str] = &[

@@ -1,0 +1,192 @@
+//! Rate limits on sign-in, GraphQL, search and OParl: a fixed window per client address and,
+//! when a bearer token is sent, per token. Counted in Redis when configured, so that every
+//! replica shares the budget; otherwise (or while Redis is unreachable) in this process.
+
+use crate::client;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use plenum_config::RateLimitSettings;
+use plenum_errors::ErrorCode;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+
+/// What a request is, for its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Graphql,
+    Signin,
+    Search,
+    Oparl,
+}
+
+impl Category {
+    fn of(path: &str) -> Option<Category> {
+        if path.ends_with("/graphql") {
+            Some(Category::Graphql)
+        } else if path.contains("/auth/") {
+            Some(Category::Signin)
+        } else if path.contains("/oparl/") {
+            Some(Category::Oparl)
+        } else if path.ends_with("/suche") || path.contains("/suche/") {
+            Some(Category::Search)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Category::Graphql => "graphql",
+            Category::Signin => "signin",
+            Category::Search => "search",
+            Category::Oparl => "oparl",
+        }
+    }
+}
+
+pub struct RateLimiter {
+    settings: RateLimitSettings,
+    trust_forwarded_for: bool,
+    /// (window index, count) per key.
+    local: Mutex<HashMap<String, (u64, u64)>>,
+    redis_url: Option<String>,
+    redis: OnceCell<Option<redis::aio::ConnectionManager>>,
+}
+
+impl RateLimiter {
+    pub fn new(
+        settings: RateLimitSettings,
+        redis_url: Option<String>,
+        trust_forwarded_for: bool,
+    ) -> Arc<Self> {
+        Arc::new(RateLimiter {
+            settings,
+            trust_forwarded_for,
+            local: Mutex::new(HashMap::new()),
+            redis_url,
+            redis: OnceCell::new(),
+        })
+    }
+
+    fn limit(&self, category: Category) -> u64 {
+        match category {
+            Category::Graphql => self.settings.graphql,
+            Category::Signin => self.settings.signin,
+            Category::Search => self.settings.search,
+            Category::Oparl => self.settings.oparl,
+        }
+    }
+
+    async fn redis(&self) -> Option<redis::aio::ConnectionManager> {
+        let url = self.redis_url.as_ref()?;
+        self.redis
+            .get_or_init(|| async {
+                let client = redis::Client::open(url.as_str())
+                    .inspect_err(|e| tracing::warn!(error = %e, "rate limits: bad Redis URL"))
+                    .ok()?;
+                redis::aio::ConnectionManager::new(client)
+                    .await
+                    .inspect_err(|e| tracing::warn!(error = %e, "rate limits: Redis unreachable; counting in process"))
+                    .ok()
+            })
+            .await
+            .clone()
+    }
+
+    /// Counts one request for `key`; returns the seconds to wait when over the limit.
+    pub async fn hit(&self, category: Category, key: &str) -> Option<u64> {
+        let window = self.settings.window_secs.max(1);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let index = now / window;
+        let retry_after = (index + 1) * window - now;
+        let full_key = format!("plenum:rl:{}:{key}:{index}", category.name());
+        let count = match self.redis().await {
+            Some(mut conn) => {
+                let counted: redis::RedisResult<(u64,)> = redis::pipe()
+                    .atomic()
+                    .incr(&full_key, 1u64)
+                    .expire(&full_key, window as i64 + 1)
+                    .ignore()
+                    .query_async(&mut conn)
+                    .await;
+                match counted {
+                    Ok((count,)) => count,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rate limits: Redis failed; counting in process");
+                        self.count_locally(&full_key, index)
+                    }
+                }
+            }
+            None => self.count_locally(&full_key, index),
+        };
+        (count > self.limit(category)).then_some(retry_after.max(1))
+    }
+
+    fn count_locally(&self, key: &str, index: u64) -> u64 {
+        let mut local = self.local.lock().expect("rate limit counters");
+        if local.len() > 100_000 {
+            local.retain(|_, (i, _)| *i == index);
+        }
+        let entry = local.entry(key.to_owned()).or_insert((index, 0));
+        if entry.0 != index {
+            *entry = (index, 0);
+        }
+        entry.1 += 1;
+        entry.1
+    }
+}
+
+/// The middleware: applies to the categories above, leaves other pages alone.
+pub async fn middleware(
+    State(limiter): State<Arc<RateLimiter>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !limiter.settings.enabled {
+        return next.run(request).await;
+    }
+    let Some(category) = Category::of(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let mut keys = Vec::with_capacity(2);
+    if let Some(addr) = client::address_of(&request, limiter.trust_forwarded_for) {
+        keys.push(format!("ip:{addr}"));
+    }
+    if let Some(token) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        let digest = Sha256::digest(token.trim().as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        keys.push(format!("tok:{hex}"));
+    }
+    for key in keys {
+        if let Some(retry_after) = limiter.hit(category, &key).await {
+            return too_many(retry_after);
+        }
+    }
+    next.run(request).await
+}
+
+fn too_many(retry_after: u64) -> Response {
+    let body = serde_json::json!({
+        "errors": [{
+            "message": format!("too many requests; try again in {retry_after} s"),
+            "extensions": { "code": ErrorCode::RateLimited.as_str() }
+        }]
+    });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
