@@ -602,7 +602,7 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
     assert_eq!(err.code, ErrorCode::Forbidden);
 }
 
-fn meta(id: Uuid) -> Meta {
+pub(crate) fn meta(id: Uuid) -> Meta {
     let now = Utc::now();
     Meta {
         id,

@@ -6,6 +6,8 @@ mod council_graphql;
 mod demo;
 mod edge;
 mod events;
+mod identity;
+mod oidc;
 mod ops;
 mod split;
 mod tenancy;

@@ -67,6 +67,7 @@ impl TestDb {
 pub struct Server {
     pub base: String,
     pub app_tenants: Option<std::sync::Arc<plenum_tenants::TenantsService>>,
+    pub app_council: Option<std::sync::Arc<plenum_tenants::CouncilService>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -83,6 +84,7 @@ pub async fn serve(mut settings: Settings) -> Server {
     settings.server.public_base_url = url::Url::parse(&base).unwrap();
     let app = plenum::app::build(&settings).await.expect("build app");
     let app_tenants = app.tenants.clone();
+    let app_council = app.council.clone();
     let task = tokio::spawn(async move {
         plenum::app::serve(app, listener, Duration::from_secs(1))
             .await
@@ -91,6 +93,7 @@ pub async fn serve(mut settings: Settings) -> Server {
     Server {
         base,
         app_tenants,
+        app_council,
         task,
     }
 }
