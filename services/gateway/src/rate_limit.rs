@@ -12,7 +12,16 @@ use plenum_errors::ErrorCode;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::OnceCell;
+use std::time::{Duration, Instant};
+
+/// How long to count in process before trying an unreachable Redis again.
+const REDIS_RETRY: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct RedisState {
+    conn: Option<redis::aio::ConnectionManager>,
+    last_attempt: Option<Instant>,
+}
 
 /// What a request is, for its budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +63,7 @@ pub struct RateLimiter {
     /// (window index, count) per key.
     local: Mutex<HashMap<String, (u64, u64)>>,
     redis_url: Option<String>,
-    redis: OnceCell<Option<redis::aio::ConnectionManager>>,
+    redis: tokio::sync::Mutex<RedisState>,
 }
 
 impl RateLimiter {
@@ -68,7 +77,7 @@ impl RateLimiter {
             trust_forwarded_for,
             local: Mutex::new(HashMap::new()),
             redis_url,
-            redis: OnceCell::new(),
+            redis: tokio::sync::Mutex::new(RedisState::default()),
         })
     }
 
@@ -81,20 +90,39 @@ impl RateLimiter {
         }
     }
 
+    /// The shared connection; while Redis is unreachable, `None` (count in process) and a new
+    /// attempt at most every [`REDIS_RETRY`].
     async fn redis(&self) -> Option<redis::aio::ConnectionManager> {
         let url = self.redis_url.as_ref()?;
-        self.redis
-            .get_or_init(|| async {
-                let client = redis::Client::open(url.as_str())
-                    .inspect_err(|e| tracing::warn!(error = %e, "rate limits: bad Redis URL"))
-                    .ok()?;
-                redis::aio::ConnectionManager::new(client)
-                    .await
-                    .inspect_err(|e| tracing::warn!(error = %e, "rate limits: Redis unreachable; counting in process"))
-                    .ok()
-            })
-            .await
-            .clone()
+        let mut state = self.redis.lock().await;
+        if let Some(conn) = &state.conn {
+            return Some(conn.clone());
+        }
+        if state
+            .last_attempt
+            .is_some_and(|at| at.elapsed() < REDIS_RETRY)
+        {
+            return None;
+        }
+        state.last_attempt = Some(Instant::now());
+        let client = redis::Client::open(url.as_str())
+            .inspect_err(|e| tracing::warn!(error = %e, "rate limits: bad Redis URL"))
+            .ok()?;
+        let connect = redis::aio::ConnectionManager::new(client);
+        match tokio::time::timeout(Duration::from_secs(2), connect).await {
+            Ok(Ok(conn)) => {
+                state.conn = Some(conn.clone());
+                Some(conn)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "rate limits: Redis unreachable; counting in process");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("rate limits: Redis did not answer; counting in process");
+                None
+            }
+        }
     }
 
     /// Counts one request for `key`; returns the seconds to wait when over the limit.
@@ -189,4 +217,53 @@ fn too_many(retry_after: u64) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> RateLimitSettings {
+        RateLimitSettings {
+            graphql: 2,
+            window_secs: 3600,
+            ..RateLimitSettings::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn counts_in_process_without_redis_and_while_redis_is_down() {
+        // Nothing listens on port 1: Redis is down, and requests are still limited.
+        for redis in [None, Some("redis://127.0.0.1:1/".to_owned())] {
+            let limiter = RateLimiter::new(settings(), redis.clone(), false);
+            assert_eq!(limiter.hit(Category::Graphql, "ip:a").await, None);
+            assert_eq!(limiter.hit(Category::Graphql, "ip:a").await, None);
+            let retry = limiter.hit(Category::Graphql, "ip:a").await;
+            assert!(retry.is_some_and(|s| (1..=3600).contains(&s)), "{redis:?}");
+            assert_eq!(
+                limiter.hit(Category::Graphql, "ip:b").await,
+                None,
+                "per key"
+            );
+            assert_eq!(
+                limiter.hit(Category::Search, "ip:a").await,
+                None,
+                "per category"
+            );
+        }
+    }
+
+    #[test]
+    fn categories_follow_the_path() {
+        assert_eq!(Category::of("/t/husum/graphql"), Some(Category::Graphql));
+        assert_eq!(Category::of("/graphql"), Some(Category::Graphql));
+        assert_eq!(Category::of("/t/husum/auth/login"), Some(Category::Signin));
+        assert_eq!(
+            Category::of("/t/husum/oparl/v1.1/body"),
+            Some(Category::Oparl)
+        );
+        assert_eq!(Category::of("/t/husum/suche"), Some(Category::Search));
+        assert_eq!(Category::of("/t/husum/sitzungen"), None);
+        assert_eq!(Category::of("/healthz"), None);
+    }
 }
