@@ -241,7 +241,7 @@ fn pick(
     let Some(jwk) = jwk else { return Ok(None) };
     // A key published for one algorithm never verifies another.
     if let Some(key_alg) = &jwk.common.key_algorithm
-        && key_alg.to_string() != format!("{alg:?}")
+        && Algorithm::from_str(&key_alg.to_string()).ok() != Some(alg)
     {
         return Err(refuse(
             ErrorCode::TokenAlgorithmRefused,

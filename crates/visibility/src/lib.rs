@@ -85,29 +85,15 @@ impl Viewer {
             || has(TenantRole::Staff)
             || has(TenantRole::Author)
             || has(TenantRole::TenantAdmin);
-        if has(TenantRole::Author) && !identity.departments().is_empty() {
-            viewer.departments = uuids(
-                tx,
-                "SELECT id FROM organization WHERE code IN \
-                 (SELECT jsonb_array_elements_text($1::text::jsonb)) \
-                 AND organization_kind = 'department' AND NOT deleted",
-                vec![serde_json::json!(identity.departments()).to_string().into()],
-            )
-            .await?;
-        }
-        if has(TenantRole::Member) {
-            viewer.person = person_of(tx, identity).await?;
-            if let Some(person) = viewer.person {
-                let today = chrono::Utc::now().date_naive();
-                viewer.committees = uuids(
-                    tx,
-                    "SELECT DISTINCT organization_id FROM membership WHERE person_id = $1 \
-                     AND NOT deleted AND (start_date IS NULL OR start_date <= $2) \
-                     AND (end_date IS NULL OR end_date >= $2)",
-                    vec![person.into(), today.into()],
-                )
-                .await?;
-                viewer.all_meetings = setting_is_true(tx, SETTING_NONPUBLIC_TO_ALL_MEMBERS).await?;
+        let author = has(TenantRole::Author) && !identity.departments().is_empty();
+        let member = has(TenantRole::Member);
+        if author || member {
+            let facts = facts(tx, identity, author, member).await?;
+            viewer.departments = facts.departments;
+            viewer.person = facts.person;
+            if viewer.person.is_some() {
+                viewer.committees = facts.committees;
+                viewer.all_meetings = facts.all_meetings;
             }
         }
         Ok(viewer)
@@ -179,63 +165,69 @@ impl Viewer {
     }
 }
 
-async fn uuids(
+/// What the tenant's data says about a user: their departments (authors), their Person
+/// and its current committees (members) and the tenant's member setting.
+struct Facts {
+    departments: Vec<Uuid>,
+    person: Option<Uuid>,
+    committees: Vec<Uuid>,
+    all_meetings: bool,
+}
+
+/// One statement for every fact, because a viewer is resolved on each read.
+async fn facts(
     tx: &TenantTx,
-    sql: &str,
-    values: Vec<plenum_tenancy::sea_orm::Value>,
-) -> ServiceResult<Vec<Uuid>> {
-    let rows = tx
+    identity: &Identity,
+    author: bool,
+    member: bool,
+) -> ServiceResult<Facts> {
+    let departments = if author { identity.departments() } else { &[] };
+    let (person_id, email) = if member {
+        (identity.person_id(), identity.email().map(str::to_owned))
+    } else {
+        (None, None)
+    };
+    let sql = "WITH p AS (SELECT id FROM person WHERE NOT deleted AND \
+                 CASE WHEN $1::uuid IS NOT NULL THEN id = $1::uuid \
+                      ELSE $2::text IS NOT NULL AND lower(email) = lower($2::text) END \
+                 ORDER BY created_at LIMIT 1) \
+               SELECT (SELECT id FROM p) AS person, \
+                 to_jsonb(ARRAY(SELECT DISTINCT organization_id FROM membership \
+                   WHERE person_id = (SELECT id FROM p) AND NOT deleted \
+                   AND (start_date IS NULL OR start_date <= $3) \
+                   AND (end_date IS NULL OR end_date >= $3)))::text AS committees, \
+                 coalesce((SELECT value = 'true' FROM settings WHERE key = $4), false) \
+                   AS all_meetings, \
+                 to_jsonb(ARRAY(SELECT id FROM organization WHERE code IN \
+                   (SELECT jsonb_array_elements_text($5::text::jsonb)) \
+                   AND organization_kind = 'department' AND NOT deleted))::text AS departments";
+    let values: Vec<plenum_tenancy::sea_orm::Value> = vec![
+        person_id.into(),
+        email.into(),
+        chrono::Utc::now().date_naive().into(),
+        SETTING_NONPUBLIC_TO_ALL_MEMBERS.into(),
+        serde_json::json!(departments).to_string().into(),
+    ];
+    let row = tx
         .conn()
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
             values,
         ))
         .await
-        .map_err(ServiceError::internal)?;
-    rows.iter()
-        .map(|row| {
-            row.try_get::<Uuid>("", "id")
-                .or_else(|_| row.try_get("", "organization_id"))
-        })
-        .collect::<Result<_, _>>()
-        .map_err(ServiceError::internal)
-}
-
-/// The member's Person: named by a claim, or found by e-mail address.
-async fn person_of(tx: &TenantTx, identity: &Identity) -> ServiceResult<Option<Uuid>> {
-    let (sql, value): (&str, plenum_tenancy::sea_orm::Value) =
-        match (identity.person_id(), identity.email()) {
-            (Some(id), _) => (
-                "SELECT id FROM person WHERE id = $1 AND NOT deleted",
-                id.into(),
-            ),
-            (None, Some(email)) => (
-                "SELECT id FROM person WHERE lower(email) = lower($1) AND NOT deleted \
-             ORDER BY created_at LIMIT 1",
-                email.to_owned().into(),
-            ),
-            (None, None) => return Ok(None),
-        };
-    Ok(uuids(tx, sql, vec![value]).await?.into_iter().next())
-}
-
-async fn setting_is_true(tx: &TenantTx, key: &str) -> ServiceResult<bool> {
-    let row = tx
-        .conn()
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT value FROM settings WHERE key = $1",
-            [key.into()],
-        ))
-        .await
-        .map_err(ServiceError::internal)?;
-    Ok(match row {
-        Some(row) => {
-            row.try_get::<String>("", "value")
-                .map_err(ServiceError::internal)?
-                == "true"
-        }
-        None => false,
+        .map_err(ServiceError::internal)?
+        .ok_or_else(|| ServiceError::internal("the viewer facts query returned no row"))?;
+    let ids = |column: &str| -> ServiceResult<Vec<Uuid>> {
+        let text: String = row.try_get("", column).map_err(ServiceError::internal)?;
+        serde_json::from_str(&text).map_err(ServiceError::internal)
+    };
+    Ok(Facts {
+        departments: ids("departments")?,
+        person: row.try_get("", "person").map_err(ServiceError::internal)?,
+        committees: ids("committees")?,
+        all_meetings: row
+            .try_get("", "all_meetings")
+            .map_err(ServiceError::internal)?,
     })
 }

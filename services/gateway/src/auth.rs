@@ -17,6 +17,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 type CachedConfig = (Instant, Option<Arc<OidcTenantConfig>>);
 
 pub struct Authenticator {
@@ -61,12 +71,8 @@ impl Authenticator {
                 .verify(token, plenum_rpc::unix_now())
                 .map_err(|e| ServiceError::new(ErrorCode::Unauthenticated, e.to_string()));
         }
-        if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
-            let value = value.to_str().unwrap_or_default();
-            let Some(token) = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-            else {
+        if headers.contains_key(axum::http::header::AUTHORIZATION) {
+            let Some(token) = bearer_token(headers) else {
                 return Err(ServiceError::new(
                     ErrorCode::Unauthenticated,
                     "only `Authorization: Bearer <access token>` is accepted",

@@ -187,13 +187,8 @@ pub async fn middleware(
     if let Some(addr) = client::address_of(&request, limiter.trust_forwarded_for) {
         keys.push(format!("ip:{addr}"));
     }
-    if let Some(token) = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        let digest = Sha256::digest(token.trim().as_bytes());
+    if let Some(token) = crate::auth::bearer_token(request.headers()) {
+        let digest = Sha256::digest(token.as_bytes());
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         keys.push(format!("tok:{hex}"));
     }

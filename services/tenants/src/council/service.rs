@@ -52,15 +52,23 @@ impl CouncilService {
     }
 }
 
-/// The operation of the permission matrix that changing `object` is.
+/// The operations of the permission matrix that change objects of `kind`: the first is the
+/// usual one; files belong to papers (`WriteFile`) or to meetings and agenda items.
+fn kind_operations(kind: Kind) -> &'static [Operation] {
+    match kind {
+        Kind::Paper => &[Operation::WritePaper],
+        Kind::Consultation => &[Operation::WriteConsultation],
+        Kind::Meeting | Kind::AgendaItem => &[Operation::WriteMeeting],
+        Kind::File => &[Operation::WriteFile, Operation::WriteMeeting],
+        _ => &[Operation::WriteMasterData],
+    }
+}
+
+/// The operation that changing `object` is.
 fn operation(object: &NewObject) -> Operation {
     match object {
-        NewObject::Paper(_) => Operation::WritePaper,
-        NewObject::Consultation(_) => Operation::WriteConsultation,
-        NewObject::Meeting(_) | NewObject::AgendaItem(_) => Operation::WriteMeeting,
-        NewObject::File(f) if f.owner_kind == FileOwner::Paper => Operation::WriteFile,
-        NewObject::File(_) => Operation::WriteMeeting,
-        _ => Operation::WriteMasterData,
+        NewObject::File(f) if f.owner_kind != FileOwner::Paper => Operation::WriteMeeting,
+        _ => kind_operations(object.kind())[0],
     }
 }
 
@@ -75,14 +83,7 @@ fn forbidden(kind: Kind) -> ServiceError {
 /// object is looked up, so that a caller without the role learns nothing about which ids
 /// exist.
 fn may_write_kind(caller: &Identity, tenant: Uuid, kind: Kind) -> ServiceResult<()> {
-    let ops: &[Operation] = match kind {
-        Kind::Paper => &[Operation::WritePaper],
-        Kind::Consultation => &[Operation::WriteConsultation],
-        Kind::Meeting | Kind::AgendaItem => &[Operation::WriteMeeting],
-        Kind::File => &[Operation::WriteFile, Operation::WriteMeeting],
-        _ => &[Operation::WriteMasterData],
-    };
-    if ops
+    if kind_operations(kind)
         .iter()
         .any(|op| plenum_visibility::allowed(caller, tenant, *op))
     {
