@@ -1149,3 +1149,92 @@ async fn rate_limits_answer_429_with_retry_after_and_are_shared_through_redis() 
 fn rand_octet() -> u8 {
     Uuid::new_v4().as_bytes()[0]
 }
+
+/// The tenant setting that opens non-public items to every member; sign-in settings that are
+/// refused leave the old ones working; an identity of another tenant reaching the data layer
+/// directly gets the public view and cannot write.
+#[tokio::test]
+async fn member_setting_bad_sign_in_settings_and_foreign_identities() {
+    let w = world().await;
+    let alpha = &w.alpha;
+    let items = "{ agendaItems { nodes { title } } }";
+    let member = oidc::user_tokens("shared", "alpha-member").await.access;
+    let admin = oidc::user_tokens("shared", "alpha-admin").await.access;
+    let (_, body) = w.post(alpha, Some(&member), items, json!({})).await;
+    assert!(!body.to_string().contains(FA_NONPUBLIC), "{body}");
+    let set =
+        "mutation($k: String!, $v: String!) { setTenantSetting(key: $k, value: $v) { value } }";
+    let (_, body) = w
+        .post(
+            alpha,
+            Some(&admin),
+            set,
+            json!({ "k": "visibility.nonpublic_to_all_members", "v": "true" }),
+        )
+        .await;
+    assert_eq!(body["data"]["setTenantSetting"]["value"], "true", "{body}");
+    let (_, body) = w.post(alpha, Some(&member), items, json!({})).await;
+    assert!(
+        body.to_string().contains(FA_NONPUBLIC),
+        "every member now: {body}"
+    );
+    let (_, body) = w.post(alpha, None, items, json!({})).await;
+    assert!(
+        !body.to_string().contains(FA_NONPUBLIC),
+        "the public still not: {body}"
+    );
+
+    // Broken sign-in settings are refused with the reason, and the stored ones keep working.
+    for bad in [
+        "not json",
+        r#"{"issuer":"https://id.example/realms/a","client_id":"plenum","audience":"account"}"#,
+        r#"{"issuer":"https://id.example/realms/a","client_id":"plenum","algorithms":["none"]}"#,
+    ] {
+        let (_, body) = w
+            .post(
+                alpha,
+                Some(&admin),
+                set,
+                json!({ "k": "auth.oidc", "v": bad }),
+            )
+            .await;
+        assert_eq!(code(&body), "VALIDATION_FAILED", "{bad}: {body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("auth.oidc"),
+            "{body}"
+        );
+    }
+    let (status, body) = w
+        .post(alpha, Some(&member), "{ me { roles } }", json!({}))
+        .await;
+    assert_eq!(
+        (status, body["data"]["me"]["roles"].clone()),
+        (200, json!(["member"])),
+        "{body}"
+    );
+
+    // Defence in depth: a clerk of beta, handed straight to the council service for alpha.
+    let config =
+        plenum_identity::OidcTenantConfig::parse(&oidc::tenant_config("shared", Some("beta")))
+            .unwrap();
+    let claims = json!({ "sub": "beta-clerk", "realm_access": { "roles": ["clerk"] } });
+    let foreign = Identity::verified_user(w.beta.id, &claims, &config);
+    let council = w.server.app_council.clone().unwrap();
+    let page = council
+        .list(&foreign, alpha.id, crate::council::query(Kind::AgendaItem))
+        .await
+        .unwrap();
+    let text = serde_json::to_string(&page.items).unwrap();
+    assert!(
+        page.total_count >= 1 && !text.contains(BA_NONPUBLIC) && !text.contains(FA_NONPUBLIC),
+        "{text}"
+    );
+    let err = council
+        .delete(&foreign, alpha.id, Kind::Paper, w.draft_bau)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, plenum_errors::ErrorCode::Forbidden);
+}

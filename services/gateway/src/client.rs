@@ -32,3 +32,29 @@ pub fn address_of<B>(request: &Request<B>, trust_forwarded_for: bool) -> Option<
         .map(|c| c.0);
     address(request.headers(), peer, trust_forwarded_for)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let peer: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+        // A client could write any X-Forwarded-For itself: without trust the peer counts.
+        assert_eq!(address(&headers, Some(peer), false), Some(peer.ip()));
+        // Behind the proxy, its own (last) entry counts, not the client's first one.
+        assert_eq!(
+            address(&headers, Some(peer), true),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        assert_eq!(
+            address(&HeaderMap::new(), Some(peer), true),
+            Some(peer.ip())
+        );
+    }
+}

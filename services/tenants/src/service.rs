@@ -178,10 +178,15 @@ impl TenantsApi for TenantsService {
         Ok(self.info(record))
     }
 
-    async fn settings(&self, _caller: &Identity, tenant: Uuid) -> ServiceResult<Vec<Setting>> {
+    async fn settings(&self, caller: &Identity, tenant: Uuid) -> ServiceResult<Vec<Setting>> {
         let tx = self.scope_tx(tenant).await?;
-        let settings = settings::list(&tx).await?;
+        let mut settings = settings::list(&tx).await?;
         tx.commit().await.map_err(db_error)?;
+        // Sign-in configuration names internal things (secret file paths, claim layout): only
+        // those who may change settings read it.
+        if !plenum_visibility::allowed(caller, tenant, Operation::ChangeSettings) {
+            settings.retain(|s| !settings::is_administrative(&s.key));
+        }
         Ok(settings)
     }
 

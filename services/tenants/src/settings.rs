@@ -24,6 +24,11 @@ impl From<SettingRow> for Setting {
     }
 }
 
+/// Settings only tenant administrators read: sign-in (`auth.*`).
+pub(crate) fn is_administrative(key: &str) -> bool {
+    key.starts_with("auth.")
+}
+
 pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
     let key_ok = (1..=64).contains(&key.len())
         && key.starts_with(|c: char| c.is_ascii_lowercase())
