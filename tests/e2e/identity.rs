@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// Markers and who may see them.
-const BA_NONPUBLIC: &str = "LEAKBANP";
-const FA_NONPUBLIC: &str = "LEAKFANP";
+pub(crate) const BA_NONPUBLIC: &str = "LEAKBANP";
+pub(crate) const FA_NONPUBLIC: &str = "LEAKFANP";
 const DRAFT_BAU: &str = "LEAKDRAFTBAU";
 const DRAFT_ORD: &str = "LEAKDRAFTORD";
 const PAPER_NP_BA: &str = "LEAKNPPAPERBA";
@@ -102,8 +102,18 @@ fn day(d: u32) -> NaiveDate {
 }
 
 pub(crate) async fn world() -> World {
+    world_with(false).await
+}
+
+/// The fixture on a server whose portal keeps sessions in Redis (`redis`) or PostgreSQL.
+pub(crate) async fn world_with(redis: bool) -> World {
     let db = fresh_database().await;
     let mut settings = db.settings();
+    if redis {
+        settings.redis.url = Some(
+            std::env::var("PLENUM_TEST_REDIS_URL").expect("PLENUM_TEST_REDIS_URL (make test)"),
+        );
+    }
     settings.auth.config_cache_secs = 0;
     settings.auth.jwks_refresh_min_secs = 1;
     settings.gateway.max_complexity = 1_000_000_000;

@@ -9,5 +9,6 @@ mod events;
 mod identity;
 mod oidc;
 mod ops;
+mod portal_signin;
 mod split;
 mod tenancy;

@@ -29,7 +29,14 @@ pub fn secret(realm: &str) -> &'static str {
 
 /// The `auth.oidc` setting for a tenant of `realm` (shared realms name the organization).
 pub fn tenant_config(realm: &str, organization: Option<&str>) -> String {
-    let mut config = json!({ "issuer": issuer(realm), "client_id": CLIENT });
+    // The portal reads the client secret from a file, as from a mounted Kubernetes secret.
+    let secret_file = std::env::temp_dir().join(format!("plenum-test-oidc-{realm}.secret"));
+    std::fs::write(&secret_file, secret(realm)).unwrap();
+    let mut config = json!({
+        "issuer": issuer(realm),
+        "client_id": CLIENT,
+        "client_secret_file": secret_file,
+    });
     if let Some(org) = organization {
         config["organization"] = json!(org);
     }

@@ -202,7 +202,24 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                     ttl,
                 )),
             };
-            tenant_router = tenant_router.merge(plenum_portal::tenant_routes(graphql.clone()));
+            let sessions = match (&settings.redis.url, &database) {
+                (Some(url), _) => {
+                    plenum_portal::SessionStore::redis(url).map_err(anyhow::Error::msg)?
+                }
+                (None, Some(db)) => plenum_portal::SessionStore::Postgres(db.clone()),
+                // A portal of its own keeps sessions in PostgreSQL when there is no Redis.
+                (None, None) => plenum_portal::SessionStore::Postgres(
+                    connect_database(settings).await.context(
+                        "the portal keeps sign-in sessions in Redis or, without it, PostgreSQL",
+                    )?,
+                ),
+            };
+            let portal = plenum_portal::Portal::new(
+                graphql.clone(),
+                sessions,
+                Duration::from_secs(settings.auth.config_cache_secs),
+            );
+            tenant_router = tenant_router.merge(plenum_portal::tenant_routes(portal));
             installation_router =
                 installation_router.merge(plenum_portal::installation_routes(graphql));
         }

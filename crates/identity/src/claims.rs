@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// The tenant setting key that holds an [`OidcTenantConfig`] as JSON.
@@ -125,6 +127,56 @@ impl OidcTenantConfig {
             }
         }
         self.claims.validate()
+    }
+}
+
+/// When a tenant's configuration was read, and what it was (`None`: the tenant has none).
+type CachedConfig = (Instant, Option<Arc<OidcTenantConfig>>);
+
+/// Tenants' sign-in configurations, each reused for a while before it is read again (the
+/// gateway for bearer tokens, the portal for browser sign-in).
+pub struct ConfigCache {
+    entries: Mutex<HashMap<Uuid, CachedConfig>>,
+    ttl: Duration,
+}
+
+impl ConfigCache {
+    pub fn new(ttl: Duration) -> Self {
+        ConfigCache {
+            entries: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    /// The cached configuration (`Some(None)`: the tenant has none), if still fresh.
+    pub fn get(&self, tenant: Uuid) -> Option<Option<Arc<OidcTenantConfig>>> {
+        let entries = self.entries.lock().expect("config cache");
+        let (at, config) = entries.get(&tenant)?;
+        (at.elapsed() < self.ttl).then(|| config.clone())
+    }
+
+    /// Finds and parses `auth.oidc` among a tenant's settings and remembers it. A stored value
+    /// that no longer parses counts as no configuration (and is logged).
+    pub fn put_from_settings<'a>(
+        &self,
+        tenant: Uuid,
+        settings: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<Arc<OidcTenantConfig>> {
+        let config = settings
+            .into_iter()
+            .find(|(key, _)| *key == SETTING_KEY)
+            .and_then(|(_, value)| match OidcTenantConfig::parse(value) {
+                Ok(config) => Some(Arc::new(config)),
+                Err(e) => {
+                    tracing::warn!(%tenant, error = %e, "stored sign-in configuration is invalid");
+                    None
+                }
+            });
+        self.entries
+            .lock()
+            .expect("config cache")
+            .insert(tenant, (Instant::now(), config.clone()));
+        config
     }
 }
 

@@ -6,7 +6,11 @@ pub(crate) struct ControlMigrator;
 
 impl MigratorTrait for ControlMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Registry), Box::new(M0002PlatformEventCursors)]
+        vec![
+            Box::new(M0001Registry),
+            Box::new(M0002PlatformEventCursors),
+            Box::new(M0003Sessions),
+        ]
     }
 }
 
@@ -93,6 +97,36 @@ CREATE TABLE platform_event_cursors (
     last_seq   bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+struct M0003Sessions;
+
+impl MigrationName for M0003Sessions {
+    fn name(&self) -> &str {
+        "control_0003_sessions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003Sessions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+-- Short-lived server-side state of browser sign-in (portal sessions, pending logins) when no
+-- Redis is configured. Keys are digests of the cookie values, never the values themselves.
+CREATE TABLE sessions (
+    key        text PRIMARY KEY,
+    value      text NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
 "#,
             )
             .await?;

@@ -16,6 +16,7 @@ mod provision;
 mod registry;
 mod schema;
 mod schema_lock;
+mod sessions;
 
 pub use db::{Database, PoolStats, TenantTx};
 pub use migrate::{

@@ -8,13 +8,12 @@
 
 use plenum_errors::{ErrorCode, ServiceError, ServiceResult};
 use plenum_identity::bearer::BearerVerifier;
-use plenum_identity::claims::SETTING_KEY;
+use plenum_identity::claims::ConfigCache;
 use plenum_identity::internal_token::{HEADER as INTERNAL_HEADER, TokenKey};
 use plenum_identity::{Identity, OidcTenantConfig};
 use plenum_tenants::{TenantInfo, TenantsApi};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
@@ -27,14 +26,11 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-type CachedConfig = (Instant, Option<Arc<OidcTenantConfig>>);
-
 pub struct Authenticator {
     verifier: BearerVerifier,
     tenants: Arc<dyn TenantsApi>,
     key: TokenKey,
-    configs: Mutex<HashMap<Uuid, CachedConfig>>,
-    config_ttl: Duration,
+    configs: ConfigCache,
     /// Development only: callers without credentials act as the platform operator.
     platform_admin_api: bool,
 }
@@ -51,8 +47,7 @@ impl Authenticator {
             verifier: BearerVerifier::new(jwks_refresh_min),
             tenants,
             key,
-            configs: Mutex::new(HashMap::new()),
-            config_ttl,
+            configs: ConfigCache::new(config_ttl),
             platform_admin_api,
         }
     }
@@ -104,29 +99,16 @@ impl Authenticator {
 
     /// The tenant's sign-in configuration, cached for `config_ttl`.
     pub async fn config(&self, tenant: Uuid) -> ServiceResult<Option<Arc<OidcTenantConfig>>> {
-        if let Some((at, config)) = self.configs.lock().expect("config cache").get(&tenant)
-            && at.elapsed() < self.config_ttl
-        {
-            return Ok(config.clone());
+        if let Some(config) = self.configs.get(tenant) {
+            return Ok(config);
         }
         let settings = self
             .tenants
             .settings(&Identity::operator_service("gateway-auth"), tenant)
             .await?;
-        let config = settings
-            .iter()
-            .find(|s| s.key == SETTING_KEY)
-            .and_then(|s| match OidcTenantConfig::parse(&s.value) {
-                Ok(config) => Some(Arc::new(config)),
-                Err(e) => {
-                    tracing::warn!(%tenant, error = %e, "stored sign-in configuration is invalid");
-                    None
-                }
-            });
-        self.configs
-            .lock()
-            .expect("config cache")
-            .insert(tenant, (Instant::now(), config.clone()));
-        Ok(config)
+        Ok(self.configs.put_from_settings(
+            tenant,
+            settings.iter().map(|s| (s.key.as_str(), s.value.as_str())),
+        ))
     }
 }
