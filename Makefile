@@ -49,6 +49,8 @@ test: deps
 	trap 'scripts/services.sh stop test; scripts/oidc.sh stop test-oidc' EXIT
 	export PLENUM_TEST_DATABASE_URL=$$DATABASE_URL PLENUM_TEST_REDIS_URL=$$REDIS_URL
 	export PLENUM_TEST_OIDC_URL=$$OIDC_URL
+	eval "$$(scripts/browser.sh)"
+	export PLENUM_TEST_CHROMIUM
 	cargo build --bin plenum
 	if cargo nextest --version >/dev/null 2>&1; then
 	  cargo nextest run --workspace --no-fail-fast

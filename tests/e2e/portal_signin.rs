@@ -259,3 +259,63 @@ async fn a_user_of_another_organization_cannot_sign_in() {
     assert_eq!(r.headers()["x-plenum-error"], "TOKEN_ORGANIZATION_REFUSED");
     assert!(set_cookie(&r, "plenum_session").is_none());
 }
+
+/// The same sign-in in a real browser: Debian's Chromium driven by playwright-core
+/// (`tests/browser/login.mjs`), through the provider's login form and the portal's sign-out
+/// button.
+#[tokio::test]
+async fn sign_in_and_out_in_chromium() {
+    let chromium = std::env::var("PLENUM_TEST_CHROMIUM").expect(
+        "PLENUM_TEST_CHROMIUM is not set: run the tests with `make test`, which installs Chromium",
+    );
+    let w = world_with(false).await;
+    let base = format!("{}t/alpha/", w.server.base);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/browser/login.mjs");
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .args([base.as_str(), "alpha-member", "alpha-member-pw"])
+        .env("PLENUM_TEST_CHROMIUM", chromium)
+        .output()
+        .await
+        .expect("run node (make test installs the browser test's packages)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let result: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|_| panic!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(result.get("error").is_none(), "{result:#}");
+    assert!(
+        result["loginFormAt"]
+            .as_str()
+            .unwrap()
+            .starts_with(&oidc::issuer("shared")),
+        "{result:#}"
+    );
+    assert_eq!(result["afterLogin"], format!("{base}ratsinfo"));
+    let member = result["memberPage"].as_str().unwrap();
+    assert!(
+        member.contains(BA_NONPUBLIC) && !member.contains(FA_NONPUBLIC),
+        "{member}"
+    );
+    let session = result["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "plenum_session")
+        .expect("session cookie");
+    assert_eq!(session["httpOnly"], true);
+    assert_eq!(session["sameSite"], "Lax");
+    assert_eq!(session["path"], "/t/alpha/");
+    assert_eq!(result["afterLogout"], base);
+    let start = result["startPage"].as_str().unwrap();
+    assert!(
+        start.contains("Anmelden") && !start.contains(BA_NONPUBLIC),
+        "{start}"
+    );
+    // Signed out everywhere: the member page asks for the password again.
+    assert!(
+        result["afterLogoutRatsinfo"]
+            .as_str()
+            .unwrap()
+            .contains("/interaction/"),
+        "{result:#}"
+    );
+}
