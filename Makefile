@@ -31,8 +31,9 @@ run: build
 	target/debug/plenum migrate
 	target/debug/plenum demo --tenant demo --scale small
 	# Sign-in through the local OpenID provider (deploy/oidc-provider, users in its README).
+	printf plenum-dev-secret > .local/run-oidc/client.secret
 	target/debug/plenum tenant set demo auth.oidc \
-	  "{\"issuer\":\"$$OIDC_URL/realms/shared\",\"client_id\":\"plenum\",\"organization\":\"demo\"}" >/dev/null
+	  "{\"issuer\":\"$$OIDC_URL/realms/shared\",\"client_id\":\"plenum\",\"organization\":\"demo\",\"client_secret_file\":\"$$PWD/.local/run-oidc/client.secret\"}" >/dev/null
 	echo "Plenum: http://127.0.0.1:8080/t/demo/  (GraphQL: http://127.0.0.1:8080/t/demo/graphql)"
 	exec target/debug/plenum run
 

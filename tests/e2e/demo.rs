@@ -63,6 +63,35 @@ async fn the_small_demo_keeps_its_domain_rules_in_the_database() {
         .id;
     let council = app.council.clone().unwrap();
 
+    // The development provider's `demo-rat` signs in as a current committee member.
+    let persons = all(council.as_ref(), tenant, Kind::Person).await;
+    let rat = persons
+        .iter()
+        .find_map(|o| match o {
+            Object::Person(p)
+                if p.fields.email.as_deref() == Some(plenum::demo::SIGN_IN_MEMBER_EMAIL) =>
+            {
+                Some(p.meta.id)
+            }
+            _ => None,
+        })
+        .expect("the sign-in member");
+    let organizations: HashMap<uuid::Uuid, OrganizationKind> =
+        all(council.as_ref(), tenant, Kind::Organization)
+            .await
+            .into_iter()
+            .filter_map(|o| match o {
+                Object::Organization(org) => Some((org.meta.id, org.fields.organization_kind)),
+                _ => None,
+            })
+            .collect();
+    assert!(
+        all(council.as_ref(), tenant, Kind::Membership).await.iter().any(|o| matches!(o,
+            Object::Membership(m) if m.fields.person_id == rat && m.fields.end_date.is_none()
+                && organizations.get(&m.fields.organization_id) == Some(&OrganizationKind::Committee))),
+        "demo-rat is a current committee member"
+    );
+
     // The load ends with fresh planner statistics (never-analyzed tables have reltuples -1).
     let raw = db.raw().await;
     let analyzed: i64 = raw

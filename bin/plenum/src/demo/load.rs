@@ -482,6 +482,21 @@ impl Mapper<'_> {
 }
 
 /// Creates the tenant if needed and fills it, unless it already has council data.
+/// The e-mail address the development provider's `demo-rat` signs in with
+/// (deploy/oidc-provider/dev-realms.json): the demo gives it to a current committee member,
+/// so that signing in as `demo-rat` shows that member's non-public agenda items.
+pub const SIGN_IN_MEMBER_EMAIL: &str = "rat@demo.example";
+
+fn give_sign_in_member(plan: &mut super::model::Plan) {
+    let member = plan.memberships.iter().find(|m| {
+        m.end.is_none()
+            && plan.organizations[m.organization].kind == super::model::OrganizationKind::Committee
+    });
+    if let Some(person) = member.map(|m| m.person) {
+        plan.persons[person].email = Some(SIGN_IN_MEMBER_EMAIL.to_owned());
+    }
+}
+
 pub async fn run(
     settings: &Settings,
     slug: &str,
@@ -496,7 +511,8 @@ pub async fn run(
     let today = Utc::now()
         .with_timezone(&chrono_tz::Europe::Berlin)
         .date_naive();
-    let plan = super::plan::plan(scale, seed, today);
+    let mut plan = super::plan::plan(scale, seed, today);
+    give_sign_in_member(&mut plan);
     let planned = started.elapsed();
     let tenant = match tenants
         .resolve(&operator, TenantLookup::Slug(slug.to_owned()))

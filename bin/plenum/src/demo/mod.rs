@@ -20,6 +20,6 @@ mod plan;
 pub mod rng;
 mod text;
 
-pub use load::{DEFAULT_SEED, run};
+pub use load::{DEFAULT_SEED, SIGN_IN_MEMBER_EMAIL, run};
 pub use model::*;
 pub use plan::plan;
