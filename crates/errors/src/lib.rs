@@ -62,10 +62,17 @@ pub enum ErrorCode {
     RateLimited,
     /// A form was sent without a valid anti-forgery token.
     CsrfFailed,
+    /// An uploaded file's content is not of a type the installation accepts, or does not match
+    /// its name.
+    FileTypeRefused,
+    /// A `Range` request asks for bytes the file does not have.
+    RangeNotSatisfiable,
+    /// A signed download link is expired or was altered.
+    LinkInvalid,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::ValidationFailed,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
@@ -92,6 +99,9 @@ impl ErrorCode {
         ErrorCode::TokenOrganizationRefused,
         ErrorCode::RateLimited,
         ErrorCode::CsrfFailed,
+        ErrorCode::FileTypeRefused,
+        ErrorCode::RangeNotSatisfiable,
+        ErrorCode::LinkInvalid,
     ];
 
     /// The code as it appears on the wire (`extensions.code`, JSON error bodies).
@@ -123,6 +133,9 @@ impl ErrorCode {
             ErrorCode::TokenOrganizationRefused => "TOKEN_ORGANIZATION_REFUSED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::CsrfFailed => "CSRF_FAILED",
+            ErrorCode::FileTypeRefused => "FILE_TYPE_REFUSED",
+            ErrorCode::RangeNotSatisfiable => "RANGE_NOT_SATISFIABLE",
+            ErrorCode::LinkInvalid => "LINK_INVALID",
         }
     }
 
@@ -145,7 +158,12 @@ impl ErrorCode {
             | ErrorCode::TokenIssuerRefused
             | ErrorCode::TokenAudienceRefused
             | ErrorCode::TokenOrganizationRefused => 401,
-            ErrorCode::Forbidden | ErrorCode::TenantSuspended | ErrorCode::CsrfFailed => 403,
+            ErrorCode::Forbidden
+            | ErrorCode::TenantSuspended
+            | ErrorCode::CsrfFailed
+            | ErrorCode::LinkInvalid => 403,
+            ErrorCode::FileTypeRefused => 415,
+            ErrorCode::RangeNotSatisfiable => 416,
             ErrorCode::RateLimited => 429,
             ErrorCode::NotFound | ErrorCode::TenantNotFound => 404,
             ErrorCode::Conflict => 409,

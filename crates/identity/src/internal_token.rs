@@ -85,6 +85,15 @@ impl TokenKey {
         TokenKey(bytes)
     }
 
+    /// A key for another purpose (e.g. signed download links), derived so that a token of
+    /// one kind can never pass as the other.
+    pub fn derive(&self, purpose: &str) -> Vec<u8> {
+        let mut mac = self.mac();
+        mac.update(b"plenum-derived-key:");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts keys of any length")
     }

@@ -18,10 +18,22 @@ pub fn internal_http_client() -> reqwest::Client {
         .expect("a plain HTTP client builds")
 }
 
+/// The HTTP client for streamed calls (file bytes): no limit on the whole exchange, which
+/// may carry a gigabyte, but one on connecting and on each read.
+fn streaming_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
 /// Calls one peer service over HTTP on behalf of an identity.
 #[derive(Clone, Debug)]
 pub struct RpcClient {
     http: reqwest::Client,
+    streaming: reqwest::Client,
     base: Url,
     service: &'static str,
     key: TokenKey,
@@ -32,11 +44,49 @@ impl RpcClient {
     pub fn new(base: Url, service: &'static str, key: TokenKey, token_ttl_secs: u32) -> Self {
         RpcClient {
             http: internal_http_client(),
+            streaming: streaming_http_client(),
             base,
             service,
             key,
             token_ttl_secs: i64::from(token_ttl_secs),
         }
+    }
+
+    fn url(&self, method: &str) -> String {
+        format!(
+            "{}{INTERNAL_PREFIX}/{}/{method}",
+            self.base.as_str().trim_end_matches('/'),
+            self.service
+        )
+    }
+
+    /// A POST to the peer's `method` for a streamed body or answer, with the caller's token;
+    /// send it and pass the response to [`RpcClient::check`].
+    pub fn streaming_request(&self, caller: &Identity, method: &str) -> reqwest::RequestBuilder {
+        let token = self.key.sign(caller, unix_now(), self.token_ttl_secs);
+        self.streaming.post(self.url(method)).header(HEADER, token)
+    }
+
+    /// The response of a streamed call if it succeeded, else the peer's error.
+    pub async fn check(
+        &self,
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> ServiceResult<reqwest::Response> {
+        let response = sent.map_err(|e| {
+            tracing::warn!(peer = self.service, error = %e, "peer unreachable");
+            ServiceError::unavailable(format!("the {} service is not reachable", self.service))
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        Err(match serde_json::from_slice::<ServiceError>(&body) {
+            Ok(err) => err,
+            Err(_) => {
+                ServiceError::unavailable(format!("the {} service answered {status}", self.service))
+            }
+        })
     }
 
     /// POSTs `request` to the peer's `method` and decodes the answer.

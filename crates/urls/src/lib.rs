@@ -139,6 +139,31 @@ impl TenantBase {
     pub fn oparl_body(&self) -> Url {
         self.join("oparl/v1.1/body")
     }
+
+    /// A base the tenant registry handed out (`TenantInfo::base_url`), which is canonical
+    /// already; `None` if it is not an absolute URL ending in `/`.
+    pub fn from_canonical(url: &str) -> Option<TenantBase> {
+        let url = Url::parse(url).ok()?;
+        url.path().ends_with('/').then_some(TenantBase { url })
+    }
+
+    /// A file's bytes, shown in the browser (OParl `accessUrl`).
+    pub fn file_access(&self, file: impl std::fmt::Display) -> Url {
+        self.join(&format!("files/{file}"))
+    }
+
+    /// A file's bytes as a download (OParl `downloadUrl`).
+    pub fn file_download(&self, file: impl std::fmt::Display) -> Url {
+        self.join(&format!("files/{file}/download"))
+    }
+
+    /// A short-lived signed link to a file's bytes; `query` is the signature the documents
+    /// service made.
+    pub fn file_signed(&self, file: impl std::fmt::Display, query: &str) -> Url {
+        let mut url = self.join(&format!("files/{file}/signed"));
+        url.set_query(Some(query));
+        url
+    }
 }
 
 #[cfg(test)]
