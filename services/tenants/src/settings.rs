@@ -60,6 +60,17 @@ pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
                 format!("{key} is `true` or `false`"),
             ))
         }
+        // Read by the documents service, which cannot be asked from here; its key is fixed.
+        "documents.max_upload_bytes"
+            if !value
+                .parse::<u64>()
+                .is_ok_and(|n| (1..=1 << 40).contains(&n)) =>
+        {
+            Err(ServiceError::validation(
+                "value",
+                format!("{key} is a number of bytes between 1 and 1 TiB"),
+            ))
+        }
         _ => crate::council::numbering::validate_setting(key, value),
     }
 }

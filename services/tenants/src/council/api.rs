@@ -1,6 +1,6 @@
 //! The interface of the council domain, in-process or remote.
 
-use super::model::{Kind, NewObject, Object, OrganizationKind};
+use super::model::{FileFields, Kind, NewObject, Object, OrganizationKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use plenum_errors::ServiceResult;
 use plenum_identity::Identity;
@@ -175,6 +175,23 @@ pub struct AccessLogPage {
     pub has_next_page: bool,
 }
 
+/// The bytes the documents service stored for a file, as the council's file row is to show
+/// them. Only the documents service sends it: content fields are in no patch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileContent {
+    pub file_id: Uuid,
+    /// The fields of a file that does not exist yet, created with `file_id` (its content
+    /// fields are replaced by the ones here). `None` for a new version of an existing file.
+    pub new_file: Option<FileFields>,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
+    pub sha512: Option<String>,
+    /// Only check that the caller may make this change, before the bytes stream in; nothing
+    /// is written.
+    pub check_only: bool,
+}
+
 /// The council domain of one tenant. Every call names the tenant; the service refuses
 /// tenants that are not active. Reads leave out what the caller may not see.
 #[async_trait::async_trait]
@@ -233,6 +250,16 @@ pub trait CouncilApi: Send + Sync {
         tenant: Uuid,
         batch: ImportBatch,
     ) -> ServiceResult<ImportReport>;
+
+    /// Creates a file with stored bytes, or shows a new version's bytes on an existing one,
+    /// with audit row and event. Idempotent: recording the same content again changes
+    /// nothing. Checked like a create or update of the file by `caller`.
+    async fn record_file_content(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        content: FileContent,
+    ) -> ServiceResult<Object>;
 
     /// Reads of non-public content, for the tenant's administrators.
     async fn access_log(

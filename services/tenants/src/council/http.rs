@@ -2,7 +2,8 @@
 //! `/internal/v1/council/`, served by the tenants role.
 
 use super::api::{
-    AccessLogPage, AccessLogQuery, CouncilApi, ImportBatch, ImportReport, ListQuery, Page, Relation,
+    AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, ListQuery,
+    Page, Relation,
 };
 use super::model::{Kind, NewObject, Object};
 use axum::Router;
@@ -62,6 +63,10 @@ enum Call {
         tenant: Uuid,
         query: AccessLogQuery,
     },
+    RecordFileContent {
+        tenant: Uuid,
+        content: FileContent,
+    },
 }
 
 impl Call {
@@ -75,6 +80,7 @@ impl Call {
             Call::Delete { .. } => "delete",
             Call::Import { .. } => "import",
             Call::AccessLog { .. } => "access_log",
+            Call::RecordFileContent { .. } => "record_file_content",
         }
     }
 }
@@ -98,6 +104,9 @@ async fn dispatch(api: &dyn CouncilApi, caller: &Identity, call: Call) -> Respon
         Call::Delete { tenant, kind, id } => reply(api.delete(caller, tenant, kind, id).await),
         Call::Import { tenant, batch } => reply(api.import(caller, tenant, batch).await),
         Call::AccessLog { tenant, query } => reply(api.access_log(caller, tenant, query).await),
+        Call::RecordFileContent { tenant, content } => {
+            reply(api.record_file_content(caller, tenant, content).await)
+        }
     }
 }
 
@@ -230,5 +239,15 @@ impl CouncilApi for CouncilClient {
         query: AccessLogQuery,
     ) -> ServiceResult<AccessLogPage> {
         self.call(caller, Call::AccessLog { tenant, query }).await
+    }
+
+    async fn record_file_content(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        content: FileContent,
+    ) -> ServiceResult<Object> {
+        self.call(caller, Call::RecordFileContent { tenant, content })
+            .await
     }
 }

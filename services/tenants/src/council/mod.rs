@@ -16,8 +16,8 @@ mod validate;
 mod visibility;
 
 pub use api::{
-    AccessLogEntry, AccessLogPage, AccessLogQuery, CouncilApi, Filter, ImportBatch, ImportReport,
-    ListQuery, MAX_BATCH, MAX_PAGE_SIZE, Page, Relation, SortBy,
+    AccessLogEntry, AccessLogPage, AccessLogQuery, CouncilApi, FileContent, Filter, ImportBatch,
+    ImportReport, ListQuery, MAX_BATCH, MAX_PAGE_SIZE, Page, Relation, SortBy,
 };
 pub use http::{CouncilClient, routes};
 pub use service::{CouncilService, agenda_numbers, meeting_year};

@@ -3,7 +3,8 @@
 
 use super::access_log;
 use super::api::{
-    AccessLogPage, AccessLogQuery, CouncilApi, ImportBatch, ImportReport, ListQuery, Page, Relation,
+    AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, ListQuery,
+    Page, Relation,
 };
 use super::model::*;
 use super::numbering::{self, NumberInput, Pattern};
@@ -313,6 +314,9 @@ fn protected(kind: Kind, key: &str) -> Option<&'static str> {
         }
         (Kind::AgendaItem, "number" | "item_order") => Some("follows from position and public"),
         (Kind::Paper, "main_paper_id") => Some("is fixed when the supplement is created"),
+        (Kind::File, "mime_type" | "size_bytes" | "sha512" | "storage_key") => {
+            Some("is taken from the stored bytes (upload them to the documents service)")
+        }
         _ => None,
     }
 }
@@ -710,6 +714,88 @@ impl CouncilApi for CouncilService {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(ImportReport { imported })
+    }
+
+    async fn record_file_content(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        content: FileContent,
+    ) -> ServiceResult<Object> {
+        may_write_kind(caller, tenant, Kind::File)?;
+        let tx = self.tx(tenant).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let types = paper_types(&tx).await?;
+        let id = content.file_id;
+        let with_content = |mut f: FileFields| {
+            f.file_name = content.file_name.clone();
+            f.mime_type = content.mime_type.clone();
+            f.size_bytes = content.size_bytes;
+            f.sha512 = content.sha512.clone();
+            f.storage_key = None;
+            f
+        };
+        if store::lock(&tx, Kind::File, id).await?.is_none() {
+            let Some(fields) = content.new_file.clone() else {
+                return Err(not_found(Kind::File, id));
+            };
+            let input = NewObject::File(with_content(fields));
+            authorize_write(&tx, caller, &viewer, Kind::File, &[&input]).await?;
+            validate::fields(&tx, &input, None, &types, &[]).await?;
+            let NewObject::File(fields) = input else {
+                unreachable!("built as a file above")
+            };
+            let now = store::now();
+            let meta = Meta {
+                id,
+                created_at: now,
+                modified_at: now,
+                deleted: false,
+            };
+            let object: Object = File { meta, fields }.into();
+            if content.check_only {
+                return Ok(object);
+            }
+            store::insert(&tx, &object).await?;
+            after_change(&tx, &object).await?;
+            store::audit(&tx, caller, Action::Create, None, &object).await?;
+            emit(&tx, Action::Create, &object).await?;
+            tx.commit().await.map_err(db_error)?;
+            return Ok(object);
+        }
+        let current = visible_current(&tx, &viewer, Kind::File, id).await?;
+        if current.meta().deleted {
+            return Err(not_found(Kind::File, id));
+        }
+        let before = fields_as_new(&current)?;
+        authorize_write(&tx, caller, &viewer, Kind::File, &[&before]).await?;
+        let NewObject::File(old) = &before else {
+            return Err(ServiceError::internal("a file row decoded as another kind"));
+        };
+        let after = NewObject::File(with_content(old.clone()));
+        if content.check_only || after == before {
+            // Nothing to write: a check, or the same content recorded again.
+            return done(tx, current).await;
+        }
+        let kept: Vec<String> = [
+            "name",
+            "owner_kind",
+            "owner_id",
+            "file_role",
+            "public",
+            "file_date",
+        ]
+        .iter()
+        .map(|k| field_name(k))
+        .collect();
+        validate::fields(&tx, &after, Some(id), &types, &kept).await?;
+        let updated = with_fields(&current, &after)?;
+        store::replace(&tx, &updated).await?;
+        after_change(&tx, &updated).await?;
+        store::audit(&tx, caller, Action::Update, Some(&current), &updated).await?;
+        emit(&tx, Action::Update, &updated).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(updated)
     }
 
     async fn access_log(
