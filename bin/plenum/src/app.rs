@@ -8,7 +8,10 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::get;
 use plenum_config::{ServiceRole, Settings};
-use plenum_documents::{DocumentsApi, DocumentsClient, DocumentsService};
+use plenum_documents::{
+    DocumentsApi, DocumentsClient, DocumentsOptions, DocumentsService, FileType, S3Config, Storage,
+    StorageConfig,
+};
 use plenum_events::Dispatcher;
 use plenum_gateway::{Backends, Edge, Gateway, GatewayClient, GatewayOptions, GraphqlApi};
 use plenum_identity::internal_token::TokenKey;
@@ -30,8 +33,52 @@ pub struct App {
     pub gateway: Option<Arc<Gateway>>,
     pub tenants: Option<Arc<TenantsService>>,
     pub council: Option<Arc<CouncilService>>,
-    /// Hands outbox events to this process's consumers (the tenants role runs it).
+    /// Hands outbox events to this process's consumers.
     pub events: Option<Dispatcher>,
+    /// The documents service of this process, for its periodic sweep.
+    pub documents: Option<DocumentsService>,
+    pub sweep: (Duration, Duration),
+}
+
+/// Where the documents service keeps bytes, from `documents.*`.
+pub fn storage_config(settings: &Settings) -> StorageConfig {
+    let d = &settings.documents;
+    match d.storage {
+        plenum_config::StorageBackend::Fs => StorageConfig::Fs {
+            root: d.root.clone(),
+        },
+        plenum_config::StorageBackend::S3 => StorageConfig::S3(S3Config {
+            endpoint: d.s3_endpoint.clone().unwrap_or_default(),
+            bucket: d.s3_bucket.clone().unwrap_or_default(),
+            region: d.s3_region.clone(),
+            access_key_id: d.s3_access_key_id.clone().unwrap_or_default(),
+            secret_access_key: d.s3_secret_access_key.clone().unwrap_or_default(),
+            path_style: d.s3_path_style,
+            root: d.s3_root.clone(),
+        }),
+    }
+}
+
+/// The documents service's behaviour, from `documents.*`.
+pub fn documents_options(settings: &Settings) -> anyhow::Result<DocumentsOptions> {
+    let d = &settings.documents;
+    let allowed_types = d
+        .allowed_types
+        .iter()
+        .map(|t| t.parse::<FileType>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("documents.allowed_types: {e}"))?;
+    Ok(DocumentsOptions {
+        max_upload_bytes: d.max_upload_bytes,
+        allowed_types,
+        link_ttl: Duration::from_secs(d.link_ttl_secs),
+        extract: plenum_documents::extract::ExtractLimits {
+            timeout: Duration::from_secs(d.extract_timeout_secs),
+            max_chars: d.extract_max_chars,
+            pdftotext: d.pdftotext.clone().into(),
+            ..Default::default()
+        },
+    })
 }
 
 /// Connects the shared pool of this process.
@@ -96,14 +143,16 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let runs = |role| roles.contains(&role);
     let edge_needed = runs(ServiceRole::Gateway) || runs(ServiceRole::Portal);
 
-    let database = if runs(ServiceRole::Tenants) {
+    let database = if runs(ServiceRole::Tenants) || runs(ServiceRole::Documents) {
         Some(connect_database(settings).await?)
     } else {
         None
     };
     let local_tenants = match &database {
-        Some(db) => Some(Arc::new(tenants_service(settings, db.clone())?)),
-        None => None,
+        Some(db) if runs(ServiceRole::Tenants) => {
+            Some(Arc::new(tenants_service(settings, db.clone())?))
+        }
+        _ => None,
     };
     let tenants: Option<Arc<dyn TenantsApi>> = match &local_tenants {
         Some(local) => Some(local.clone()),
@@ -116,18 +165,40 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     };
     let local_council = database
         .as_ref()
+        .filter(|_| runs(ServiceRole::Tenants))
         .map(|db| Arc::new(CouncilService::new(db.clone())));
     let council: Option<Arc<dyn CouncilApi>> = match &local_council {
         Some(local) => Some(local.clone()),
-        None if runs(ServiceRole::Gateway) => Some(Arc::new(CouncilClient::new(
-            peer(settings, ServiceRole::Tenants)?,
-            key.clone(),
-            ttl,
-        ))),
+        None if runs(ServiceRole::Gateway) || runs(ServiceRole::Documents) => Some(Arc::new(
+            CouncilClient::new(peer(settings, ServiceRole::Tenants)?, key.clone(), ttl),
+        )),
         None => None,
     };
-    let documents: Option<Arc<dyn DocumentsApi>> = if runs(ServiceRole::Documents) {
-        Some(Arc::new(DocumentsService))
+    let local_documents = match (&database, runs(ServiceRole::Documents)) {
+        (Some(db), true) => {
+            let storage = Storage::new(&storage_config(settings))
+                .context("opening the file storage (documents.*)")?;
+            let tenants_for_documents: Arc<dyn TenantsApi> = match &local_tenants {
+                Some(local) => local.clone(),
+                None => Arc::new(TenantsClient::new(
+                    peer(settings, ServiceRole::Tenants)?,
+                    key.clone(),
+                    ttl,
+                )),
+            };
+            Some(DocumentsService::new(
+                db.clone(),
+                storage,
+                council.clone().expect("set for the documents role"),
+                tenants_for_documents,
+                documents_options(settings)?,
+                key.derive("download-links"),
+            ))
+        }
+        _ => None,
+    };
+    let documents: Option<Arc<dyn DocumentsApi>> = if let Some(local) = &local_documents {
+        Some(Arc::new(local.clone()))
     } else if runs(ServiceRole::Gateway) {
         Some(Arc::new(DocumentsClient::new(
             peer(settings, ServiceRole::Documents)?,
@@ -156,9 +227,9 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     if let Some(local) = &local_council {
         router = router.merge(plenum_tenants::council::routes(local.clone(), key.clone()));
     }
-    if runs(ServiceRole::Documents) {
+    if let Some(local) = &local_documents {
         router = router.merge(plenum_documents::routes(
-            Arc::new(DocumentsService),
+            Arc::new(local.clone()),
             key.clone(),
         ));
     }
@@ -189,7 +260,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 trust_forwarded_for: settings.server.trust_forwarded_for,
             };
             let gw = Gateway::new(backends, options);
-            tenant_router = tenant_router.merge(gw.routes());
+            tenant_router = tenant_router.merge(gw.tenant_routes());
             installation_router = installation_router.merge(gw.routes());
             gateway = Some(gw);
         }
@@ -266,9 +337,16 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         .route_layer(middleware::from_fn(plenum_telemetry::record_http_metrics))
         .layer(TraceLayer::new_for_http().make_span_with(plenum_telemetry::request_span));
 
-    // No consumer registers yet; search, documents and the portal add theirs. Running the
-    // dispatcher anyway marks events delivered and keeps the outbox prunable.
-    let events = database.clone().map(|db| Dispatcher::new(db, Vec::new()));
+    // Each process delivers to the consumers of its own roles; with none, the dispatcher still
+    // marks events delivered and keeps the outbox prunable.
+    let mut consumers: Vec<Arc<dyn plenum_events::Consumer>> = Vec::new();
+    if let Some(local) = &local_documents {
+        consumers.push(Arc::new(plenum_documents::extract::Extractor::new(
+            local.clone(),
+            settings.documents.work_dir.clone(),
+        )));
+    }
+    let events = database.clone().map(|db| Dispatcher::new(db, consumers));
     Ok(App {
         router,
         database,
@@ -276,6 +354,11 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         tenants: local_tenants,
         council: local_council,
         events,
+        documents: local_documents,
+        sweep: (
+            Duration::from_secs(settings.documents.sweep_interval_secs),
+            Duration::from_secs(settings.documents.sweep_grace_secs),
+        ),
     })
 }
 
@@ -290,6 +373,13 @@ pub async fn serve(
     if let Some(events) = app.events {
         let mut stopped = stop.subscribe();
         tokio::spawn(events.run(async move {
+            let _ = stopped.changed().await;
+        }));
+    }
+    if let Some(documents) = app.documents {
+        let mut stopped = stop.subscribe();
+        let (interval, grace) = app.sweep;
+        tokio::spawn(documents.run_sweeps(interval, grace, async move {
             let _ = stopped.changed().await;
         }));
     }

@@ -19,6 +19,7 @@ impl MigratorTrait for TenantMigrator {
         let later_tenants = all.split_off(TENANTS_BEFORE_EVENTS);
         all.extend(plenum_events::migrations());
         all.extend(later_tenants);
+        all.extend(plenum_documents::migrations::all());
         all
     }
 }

@@ -12,6 +12,7 @@ mod council;
 pub mod edge;
 mod errors;
 mod executor;
+mod files;
 mod http;
 pub mod rate_limit;
 mod schema;
@@ -59,12 +60,15 @@ pub struct Gateway {
     options: GatewayOptions,
     /// For the per-request council DataLoaders.
     council: Arc<dyn CouncilApi>,
+    /// For file uploads and downloads over plain HTTP.
+    documents: Arc<dyn DocumentsApi>,
     auth: auth::Authenticator,
 }
 
 impl Gateway {
     pub fn new(backends: Backends, options: GatewayOptions) -> Arc<Gateway> {
         let council = backends.council.clone();
+        let documents = backends.documents.clone();
         let auth = auth::Authenticator::new(
             backends.tenants.clone(),
             options.key.clone(),
@@ -77,6 +81,7 @@ impl Gateway {
             schema,
             options,
             council,
+            documents,
             auth,
         })
     }
@@ -88,5 +93,10 @@ impl Gateway {
     /// `GET|POST /graphql`, to be mounted both for tenants and installation-wide.
     pub fn routes(self: &Arc<Self>) -> axum::Router {
         http::routes(self.clone())
+    }
+
+    /// File uploads and downloads (`files/…`), below a tenant's base URL only.
+    pub fn tenant_routes(self: &Arc<Self>) -> axum::Router {
+        http::routes(self.clone()).merge(files::routes(self.clone()))
     }
 }

@@ -55,11 +55,11 @@ pub(crate) fn build(backends: Backends, options: &GatewayOptions) -> PlenumSchem
 /// Whether tenant administration through GraphQL is switched on.
 struct AdminApi(bool);
 
-fn request<'a>(ctx: &'a Context<'_>) -> &'a RequestContext {
+pub(crate) fn request<'a>(ctx: &'a Context<'_>) -> &'a RequestContext {
     ctx.data_unchecked::<RequestContext>()
 }
 
-fn backends<'a>(ctx: &'a Context<'_>) -> &'a Backends {
+pub(crate) fn backends<'a>(ctx: &'a Context<'_>) -> &'a Backends {
     ctx.data_unchecked::<Backends>()
 }
 

@@ -5,6 +5,7 @@
 mod body;
 mod connection;
 mod enums;
+mod file_bytes;
 mod kind;
 mod loaders;
 mod meeting;

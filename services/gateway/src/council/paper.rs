@@ -2,6 +2,7 @@
 
 use super::body::{Organization, Person};
 use super::enums::FileRole;
+use super::file_bytes;
 use super::kind::council_object;
 use super::meeting::{AgendaItem, Meeting};
 use super::{Node, council, list_complexity};
@@ -249,6 +250,35 @@ impl File {
     /// The owning paper, if a paper owns it.
     async fn paper(&self, ctx: &Context<'_>) -> Result<Option<Paper>> {
         self.owner(ctx, FileOwner::Paper).await
+    }
+
+    /// Where the bytes are shown in the browser (OParl `accessUrl`); sign-in applies.
+    async fn access_url(&self, ctx: &Context<'_>) -> Result<String> {
+        file_bytes::access_url(ctx, self.meta.id)
+    }
+
+    /// Where the bytes are downloaded (OParl `downloadUrl`); sign-in applies.
+    async fn download_url(&self, ctx: &Context<'_>) -> Result<String> {
+        file_bytes::download_url(ctx, self.meta.id)
+    }
+
+    /// Every stored version, oldest first.
+    async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<file_bytes::FileVersion>> {
+        file_bytes::versions(ctx, self.meta.id).await
+    }
+
+    /// The text extracted from the current version.
+    async fn text(&self, ctx: &Context<'_>) -> Result<Option<file_bytes::FileText>> {
+        file_bytes::text(ctx, self.meta.id).await
+    }
+
+    /// A short-lived link that works without sign-in (for browsers and mail clients).
+    async fn link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = true)] attachment: bool,
+    ) -> Result<file_bytes::FileLink> {
+        file_bytes::link(ctx, self.meta.id, attachment).await
     }
 }
 

@@ -155,6 +155,15 @@ impl CouncilApi for Fake {
     ) -> ServiceResult<plenum_tenants::council::AccessLogPage> {
         Err(ServiceError::forbidden("the fake keeps no access log"))
     }
+
+    async fn record_file_content(
+        &self,
+        _: &Identity,
+        _: Uuid,
+        _: plenum_tenants::council::FileContent,
+    ) -> ServiceResult<Object> {
+        Err(ServiceError::forbidden("the fake keeps no file bytes"))
+    }
 }
 
 fn file(fake: &Fake, owner_kind: &str, owner: Uuid, role: &str, name: &str) {
