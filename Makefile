@@ -10,6 +10,7 @@ TEST_PG_PORT ?= 54339
 TEST_REDIS_PORT ?= 63799
 RUN_OIDC_PORT ?= 9400
 TEST_OIDC_PORT ?= 9439
+TEST_S3_PORT ?= 9539
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: run stop test deps build lint
@@ -26,6 +27,7 @@ run: build
 	eval "$$(scripts/oidc.sh start run-oidc $(RUN_OIDC_PORT))"
 	export PLENUM_DATABASE__URL=$$DATABASE_URL PLENUM_REDIS__URL=$$REDIS_URL
 	export PLENUM_GATEWAY__GRAPHIQL=true
+	export PLENUM_DOCUMENTS__ROOT=$$PWD/.local/run-data/files PLENUM_DOCUMENTS__WORK_DIR=$$PWD/.local/run-data/work
 	# Development only: local GraphQL callers act as the operator (they can write).
 	export PLENUM_GATEWAY__PLATFORM_ADMIN_API=true
 	target/debug/plenum migrate
@@ -42,14 +44,16 @@ stop:
 	scripts/services.sh stop test
 	scripts/oidc.sh stop run-oidc
 	scripts/oidc.sh stop test-oidc
+	scripts/s3.sh stop test-s3
 
 # The whole test suite against a fresh private PostgreSQL and Redis.
 test: deps
 	eval "$$(scripts/services.sh start test $(TEST_PG_PORT) $(TEST_REDIS_PORT) fresh)"
 	eval "$$(scripts/oidc.sh start test-oidc $(TEST_OIDC_PORT))"
-	trap 'scripts/services.sh stop test; scripts/oidc.sh stop test-oidc' EXIT
+	eval "$$(scripts/s3.sh start test-s3 $(TEST_S3_PORT))"
+	trap 'scripts/services.sh stop test; scripts/oidc.sh stop test-oidc; scripts/s3.sh stop test-s3' EXIT
 	export PLENUM_TEST_DATABASE_URL=$$DATABASE_URL PLENUM_TEST_REDIS_URL=$$REDIS_URL
-	export PLENUM_TEST_OIDC_URL=$$OIDC_URL
+	export PLENUM_TEST_OIDC_URL=$$OIDC_URL PLENUM_TEST_S3_URL=$$S3_URL
 	eval "$$(scripts/browser.sh)"
 	export PLENUM_TEST_CHROMIUM
 	cargo build --bin plenum

@@ -77,6 +77,10 @@ pub(crate) struct World {
     /// References and numbers of the alpha fixture.
     pub names: Vec<String>,
     pub draft_bau: Uuid,
+    /// The released public paper (department bau).
+    pub public_paper: Uuid,
+    /// The released non-public paper consulted by the Bauausschuss.
+    pub nonpublic_paper_ba: Uuid,
 }
 
 async fn tenant(server: &Server, slug: &str) -> TenantInfo {
@@ -431,6 +435,8 @@ pub(crate) async fn world_with(redis: bool) -> World {
         .map(str::to_owned)
         .to_vec(),
         draft_bau: p_draft_bau,
+        public_paper: p_pub,
+        nonpublic_paper_ba: p_np_ba,
     }
 }
 

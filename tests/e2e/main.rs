@@ -4,6 +4,7 @@
 mod council;
 mod council_graphql;
 mod demo;
+mod documents;
 mod edge;
 mod events;
 mod identity;

@@ -59,6 +59,9 @@ impl TestDb {
         s.gateway.tenant_cache_secs = 0;
         s.internal.signing_key = Some(TEST_KEY.to_owned());
         s.server.services = ServiceRole::ALL.to_vec();
+        let scratch = std::env::temp_dir().join(format!("plenum-test-{}", self.name));
+        s.documents.root = scratch.join("files");
+        s.documents.work_dir = scratch.join("work");
         s
     }
 }
@@ -68,6 +71,7 @@ pub struct Server {
     pub base: String,
     pub app_tenants: Option<std::sync::Arc<plenum_tenants::TenantsService>>,
     pub app_council: Option<std::sync::Arc<plenum_tenants::CouncilService>>,
+    pub app_documents: Option<plenum_documents::DocumentsService>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -85,6 +89,7 @@ pub async fn serve(mut settings: Settings) -> Server {
     let app = plenum::app::build(&settings).await.expect("build app");
     let app_tenants = app.tenants.clone();
     let app_council = app.council.clone();
+    let app_documents = app.documents.clone();
     let task = tokio::spawn(async move {
         plenum::app::serve(app, listener, Duration::from_secs(1))
             .await
@@ -94,6 +99,7 @@ pub async fn serve(mut settings: Settings) -> Server {
         base,
         app_tenants,
         app_council,
+        app_documents,
         task,
     }
 }

@@ -152,6 +152,19 @@ enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Upload and download throughput through the documents service against the store
+    /// alone, and the peak memory of a large upload (the configured store: fs or S3).
+    Documents {
+        /// Size of the file timed for throughput.
+        #[arg(long, default_value_t = 50)]
+        size_mb: u64,
+        /// Size of the file whose upload's peak memory is measured (0 to skip).
+        #[arg(long, default_value_t = 1024)]
+        big_mb: u64,
+        /// Keep the benchmark database instead of dropping it.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Provision many tenants and compare query latency with 1 and with N tenants present.
     Tenancy {
         #[arg(long, default_value_t = 1000)]
@@ -346,6 +359,17 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
                 },
         } => {
             crate::bench_council::council(settings, scale, queries, keep).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Documents {
+                    size_mb,
+                    big_mb,
+                    keep,
+                },
+        } => {
+            crate::bench_documents::documents(settings, size_mb, big_mb, keep).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

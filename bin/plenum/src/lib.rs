@@ -4,6 +4,7 @@
 pub mod app;
 mod bench;
 pub mod bench_council;
+mod bench_documents;
 pub mod cli;
 pub mod demo;
 pub mod migrations;
