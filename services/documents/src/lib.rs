@@ -15,6 +15,7 @@ pub mod migrations;
 pub mod names;
 pub mod range;
 mod remote;
+pub mod render;
 mod service;
 pub mod signing;
 pub mod sniff;
@@ -23,6 +24,7 @@ mod store;
 
 pub use maintenance::MaintenanceReport;
 pub use remote::{DocumentsClient, routes};
+pub use render::DocumentKind;
 pub use service::{DocumentsOptions, DocumentsService};
 pub use sniff::FileType;
 pub use storage::{ByteStream, S3Config, Storage, StorageConfig};
@@ -161,6 +163,16 @@ pub struct ExtractedText {
     pub truncated: bool,
 }
 
+/// A document to render from council data and store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub kind: DocumentKind,
+    /// The paper, meeting or agenda item.
+    pub id: Uuid,
+    /// Leave out what the public may not see, and store the file as public.
+    pub public_only: bool,
+}
+
 /// The interface of the documents service, in-process or remote.
 #[async_trait::async_trait]
 pub trait DocumentsApi: Send + Sync {
@@ -212,6 +224,15 @@ pub trait DocumentsApi: Send + Sync {
         tenant: Uuid,
         file_id: Uuid,
     ) -> ServiceResult<Vec<FileVersion>>;
+
+    /// Renders a document from the council data `caller` sees and stores it as the next
+    /// version of the owner's file of that kind (a new file the first time).
+    async fn generate(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        request: GenerateRequest,
+    ) -> ServiceResult<FileVersion>;
 
     /// The text extracted from the current version of a file the caller may see.
     async fn text(

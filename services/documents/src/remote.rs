@@ -5,8 +5,8 @@ use crate::range::ByteRange;
 use crate::signing::SignedQuery;
 use crate::storage::ByteStream;
 use crate::{
-    DocumentsApi, Download, DownloadHead, ExtractedText, FileLink, FileVersion, LinkRequest,
-    OpenRequest, UploadRequest,
+    DocumentsApi, Download, DownloadHead, ExtractedText, FileLink, FileVersion, GenerateRequest,
+    LinkRequest, OpenRequest, UploadRequest,
 };
 use axum::Router;
 use axum::body::Body;
@@ -55,6 +55,12 @@ struct OpenSignedCall {
 struct LinkCall {
     tenant: Uuid,
     request: LinkRequest,
+}
+
+#[derive(Serialize, Deserialize)]
+struct GenerateCall {
+    tenant: Uuid,
+    request: GenerateRequest,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -154,6 +160,14 @@ pub fn routes(api: Arc<dyn DocumentsApi>, key: TokenKey) -> Router {
             post(
                 |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<FileCall>| async move {
                     reply(api.versions(&caller, c.tenant, c.file_id).await)
+                },
+            ),
+        )
+        .route(
+            "/generate",
+            post(
+                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<GenerateCall>| async move {
+                    reply(api.generate(&caller, c.tenant, c.request).await)
                 },
             ),
         )
@@ -286,6 +300,17 @@ impl DocumentsApi for DocumentsClient {
     ) -> ServiceResult<Vec<FileVersion>> {
         self.rpc
             .call(caller, "versions", &FileCall { tenant, file_id })
+            .await
+    }
+
+    async fn generate(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        request: GenerateRequest,
+    ) -> ServiceResult<FileVersion> {
+        self.rpc
+            .call(caller, "generate", &GenerateCall { tenant, request })
             .await
     }
 

@@ -9,10 +9,11 @@ use crate::storage::{ByteStream, Storage};
 use crate::store::{self, Access, VersionRow};
 use crate::{
     DocumentsApi, Download, DownloadHead, DownloadOutcome, ExtractedText, FileLink, FileVersion,
-    LinkRequest, OpenRequest, UploadRequest, UploadTarget, extract, range::ByteRange,
+    GenerateRequest, LinkRequest, NewFile, OpenRequest, UploadRequest, UploadTarget, extract,
+    range::ByteRange, render,
 };
 use bytes::Bytes;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use plenum_errors::{ErrorCode, ServiceError, ServiceResult};
 use plenum_events::NewEvent;
 use plenum_identity::Identity;
@@ -420,6 +421,74 @@ impl DocumentsService {
     }
 }
 
+/// Tenant settings of the letterhead on generated documents.
+pub const SETTING_LETTERHEAD_NAME: &str = "letterhead.name";
+/// Address lines, separated by `|` or line breaks.
+pub const SETTING_LETTERHEAD_ADDRESS: &str = "letterhead.address";
+/// The id of an uploaded PNG or JPEG file: the coat of arms.
+pub const SETTING_LETTERHEAD_ARMS: &str = "letterhead.coat_of_arms";
+
+impl DocumentsService {
+    /// The letterhead from the tenant's settings, with the coat of arms' bytes.
+    async fn letterhead(
+        &self,
+        tenant: Uuid,
+    ) -> ServiceResult<(render::Letterhead, Vec<render::Image>)> {
+        let settings = self.tenants.settings(&Self::system(), tenant).await?;
+        let get = |key: &str| {
+            settings
+                .iter()
+                .find(|s| s.key == key)
+                .map(|s| s.value.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let name = match get(SETTING_LETTERHEAD_NAME) {
+            Some(name) => name,
+            None => {
+                self.tenants
+                    .resolve(&Self::system(), plenum_tenants::TenantLookup::Id(tenant))
+                    .await?
+                    .name
+            }
+        };
+        let address = get(SETTING_LETTERHEAD_ADDRESS)
+            .map(|a| {
+                a.split(['|', '\n'])
+                    .map(|l| l.trim().to_owned())
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut images = Vec::new();
+        let mut arms = None;
+        if let Some(id) = get(SETTING_LETTERHEAD_ARMS).and_then(|v| Uuid::parse_str(&v).ok()) {
+            let tx = self.tx(tenant).await?;
+            let row = store::readable_version(&tx, id, None).await?;
+            tx.commit().await.map_err(db_error)?;
+            match row {
+                Some(row) if matches!(row.version.file_type, FileType::Png | FileType::Jpeg) => {
+                    let path = format!("/wappen.{}", row.version.file_type.extensions()[0]);
+                    let bytes = self.storage.read_all(&row.key, 5 * 1024 * 1024).await?;
+                    images.push(render::Image {
+                        path: path.clone(),
+                        bytes,
+                    });
+                    arms = Some(path);
+                }
+                _ => tracing::warn!(%tenant, "letterhead.coat_of_arms names no PNG or JPEG file"),
+            }
+        }
+        Ok((
+            render::Letterhead {
+                name,
+                address,
+                arms,
+            },
+            images,
+        ))
+    }
+}
+
 fn too_large(limit: u64) -> ServiceError {
     ServiceError::new(
         ErrorCode::PayloadTooLarge,
@@ -663,6 +732,77 @@ impl DocumentsApi for DocumentsService {
         let versions = store::versions(&tx, file_id).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(versions)
+    }
+
+    async fn generate(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        request: GenerateRequest,
+    ) -> ServiceResult<FileVersion> {
+        let (letterhead, images) = self.letterhead(tenant).await?;
+        let built = render::build(
+            self.council.as_ref(),
+            caller,
+            tenant,
+            request.kind,
+            request.id,
+            request.public_only,
+            &letterhead,
+        )
+        .await?;
+        let (kind, data, archival) = (request.kind, built.data.clone(), built.archival);
+        let now = chrono::Utc::now();
+        let today = render::german::local_day(now);
+        let pdf =
+            tokio::task::spawn_blocking(move || render::pdf(kind, &data, images, archival, now))
+                .await
+                .map_err(ServiceError::internal)?
+                .map_err(|e| {
+                    ServiceError::internal(format!("rendering the document failed: {e}"))
+                })?;
+        // The next version of the file this document was stored as before, if any.
+        let existing = self
+            .council
+            .related(
+                caller,
+                tenant,
+                plenum_tenants::council::Relation::OwnedFiles,
+                vec![built.owner_id],
+            )
+            .await?
+            .into_iter()
+            .filter_map(|o| File::try_from(o).ok())
+            .find(|f| {
+                f.fields.file_role == built.role
+                    && f.fields.public == built.public
+                    && f.fields.name == built.name
+            });
+        let target = match existing {
+            Some(f) => UploadTarget::Version { file_id: f.meta.id },
+            None => UploadTarget::New(NewFile {
+                owner_kind: built.owner_kind,
+                owner_id: built.owner_id,
+                file_role: built.role,
+                public: built.public,
+                name: Some(built.name.clone()),
+                file_date: Some(today),
+            }),
+        };
+        let size = pdf.len() as u64;
+        let body: ByteStream =
+            futures_util::stream::once(async move { Ok(Bytes::from(pdf)) }).boxed();
+        self.upload(
+            caller,
+            tenant,
+            UploadRequest {
+                target,
+                file_name: built.file_name,
+                declared_size: Some(size),
+            },
+            body,
+        )
+        .await
     }
 
     async fn text(
