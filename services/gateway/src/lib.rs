@@ -9,6 +9,7 @@ mod access;
 pub mod auth;
 pub mod client;
 mod council;
+mod documents;
 pub mod edge;
 mod errors;
 mod executor;

@@ -3,6 +3,7 @@
 
 use crate::access::AccessQuery;
 use crate::council::{CouncilLists, CouncilLookups, CouncilMutation};
+use crate::documents::DocumentsMutation;
 use crate::errors::to_gql;
 use crate::{Backends, GatewayOptions};
 use async_graphql::{
@@ -24,7 +25,7 @@ pub struct Query(TenantQuery, AccessQuery, CouncilLookups, CouncilLists);
 /// Every mutation: tenant administration and the council's create, update and delete.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(TenantMutation, CouncilMutation);
+pub struct Mutation(TenantMutation, CouncilMutation, DocumentsMutation);
 
 /// Per-request data: who calls, for which tenant.
 #[derive(Clone)]
