@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use plenum_documents::keys::ObjectKey;
 use plenum_documents::{S3Config, Storage, StorageConfig};
 use plenum_identity::Identity;
+use plenum_tenants::council::CouncilApi;
 use plenum_tenants::{TenantInfo, TenantsApi};
 use plenum_tests::{fresh_database, serve};
 use serde_json::{Value, json};
@@ -1129,4 +1130,281 @@ async fn uploads_and_presigned_links_on_s3() {
         objects[0].key,
         ObjectKey::version(tenant_id, Uuid::parse_str(&id).unwrap(), 1)
     );
+}
+
+// ----- generated PDF documents ---------------------------------------------------------------
+
+/// `pdftotext -layout` of `pdf`, and `pdfinfo -meta` (poppler, installed by make test).
+fn poppler(pdf: &[u8]) -> (String, String) {
+    let path = std::env::temp_dir().join(format!("plenum-pdf-{}.pdf", Uuid::new_v4()));
+    std::fs::write(&path, pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let info = std::process::Command::new("pdfinfo")
+        .args(["-meta", path.to_str().unwrap()])
+        .output()
+        .expect("pdfinfo runs");
+    let info2 = std::process::Command::new("pdfinfo")
+        .arg(path.to_str().unwrap())
+        .output()
+        .expect("pdfinfo runs");
+    std::fs::remove_file(&path).ok();
+    (
+        String::from_utf8_lossy(&text.stdout).into_owned(),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&info2.stdout),
+            String::from_utf8_lossy(&info.stdout)
+        ),
+    )
+}
+
+async fn generate(w: &World, token: &str, kind: &str, id: Uuid, public: bool) -> Value {
+    let (_, body) = w
+        .post(
+            &w.alpha,
+            Some(token),
+            "mutation($id: ID!, $p: Boolean!) { generateDocument(kind: KIND, id: $id, publicVersion: $p) { fileId version sizeBytes fileName } }"
+                .replace("KIND", kind)
+                .as_str(),
+            json!({ "id": id, "p": public }),
+        )
+        .await;
+    body
+}
+
+async fn download_bytes(w: &World, token: &str, file_id: &str) -> Vec<u8> {
+    let r = Client::new(w)
+        .get(
+            &w.alpha,
+            Some(token),
+            &format!("files/{file_id}/download"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn invitations_minutes_papers_and_extracts_render_as_tagged_german_pdfs() {
+    let w = world().await;
+    let clerk = oidc::user_tokens("shared", "alpha-clerk").await.access;
+    let member = oidc::user_tokens("shared", "alpha-member").await.access;
+    w.server
+        .app_tenants
+        .as_ref()
+        .unwrap()
+        .set_setting(
+            &Identity::operator_service("test"),
+            w.alpha.id,
+            "letterhead.address".into(),
+            "Rathausplatz 1|12345 Alpha".into(),
+        )
+        .await
+        .unwrap();
+
+    // The public invitation: date in German, public items, not a syllable of the others.
+    let body = generate(&w, &clerk, "INVITATION", w.meeting_ba, true).await;
+    let public = &body["data"]["generateDocument"];
+    assert_eq!(public["version"], 1, "{body}");
+    let pdf = download_bytes(&w, &clerk, public["fileId"].as_str().unwrap()).await;
+    let (text, info) = poppler(&pdf);
+    assert!(
+        text.contains("Dienstag, 10. März 2026, 17:00 Uhr"),
+        "{text}"
+    );
+    assert!(text.contains("Öffentlicher Punkt"), "{text}");
+    assert!(text.contains("Rathausplatz 1"), "{text}");
+    assert!(text.contains("Gemeinde alpha"), "{text}");
+    assert!(
+        !text.contains("LEAK"),
+        "a public invitation shows nothing non-public: {text}"
+    );
+    assert!(!text.contains("nichtöffentlicher Teil"), "{text}");
+    // Tagged PDF/UA-1 with a title.
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    assert!(
+        info.contains("Title:           Einladung Bauausschuss (BA/2019/1)"),
+        "{info}"
+    );
+    assert!(
+        info.contains("pdfuaid:part"),
+        "PDF/UA identification in XMP: {info}"
+    );
+    assert!(
+        pdf.windows(8).any(|w| w == b"/Lang (d" || w == b"/Lang(de"),
+        "language set"
+    );
+
+    // The internal invitation has the non-public part, for those who may see it.
+    let body = generate(&w, &clerk, "INVITATION", w.meeting_ba, false).await;
+    let internal = body["data"]["generateDocument"]["fileId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(internal, public["fileId"].as_str().unwrap());
+    let (text, _) = poppler(&download_bytes(&w, &clerk, &internal).await);
+    assert!(text.contains("nichtöffentlicher Teil"), "{text}");
+    assert!(text.contains("LEAKBANP Grundstücksankauf"), "{text}");
+    // …stored as a non-public file: the public cannot open it.
+    let r = Client::new(&w)
+        .get(&w.alpha, None, &format!("files/{internal}/download"), &[])
+        .await;
+    assert_eq!(r.status(), 404);
+
+    // Generating again makes a new version of the same file.
+    let body = generate(&w, &clerk, "INVITATION", w.meeting_ba, true).await;
+    assert_eq!(body["data"]["generateDocument"]["fileId"], public["fileId"]);
+    assert_eq!(body["data"]["generateDocument"]["version"], 2);
+
+    // Members may read but not generate.
+    let body = generate(&w, &member, "INVITATION", w.meeting_ba, true).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+
+    // Minutes: results and resolutions; draft minutes are not PDF/A.
+    let body = generate(&w, &clerk, "MINUTES", w.meeting_ba, false).await;
+    let minutes = body["data"]["generateDocument"]["fileId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let (text, info) = poppler(&download_bytes(&w, &clerk, &minutes).await);
+    assert!(text.contains("Niederschrift"), "{text}");
+    assert!(text.contains("Öffentlicher Punkt Beschluss"), "{text}");
+    assert!(text.contains("Entwurf"), "{text}");
+    assert!(!info.contains("pdfaid:part"), "{info}");
+
+    // A paper.
+    let body = generate(&w, &clerk, "PAPER", w.public_paper, true).await;
+    let paper = body["data"]["generateDocument"]["fileId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let (text, _) = poppler(&download_bytes(&w, &clerk, &paper).await);
+    assert!(text.contains("19-0001"), "{text}");
+    assert!(text.contains("Öffentliche Vorlage"), "{text}");
+    assert!(text.contains("Beratungsfolge"), "{text}");
+    // A non-public paper has no public version.
+    let body = generate(&w, &clerk, "PAPER", w.nonpublic_paper_ba, true).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION_FAILED",
+        "{body}"
+    );
+
+    // The extract of the public item, for the department, with the coat of arms.
+    let png = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==",
+    )
+    .unwrap();
+    let (status, arms) = Client::new(&w)
+        .upload(
+            &w.alpha,
+            Some(&clerk),
+            &format!(
+                "ownerKind=meeting&ownerId={}&role=attachment&public=true&fileName=wappen.png",
+                w.meeting_ba
+            ),
+            png,
+        )
+        .await;
+    assert_eq!(status, 201, "{arms}");
+    w.server
+        .app_tenants
+        .as_ref()
+        .unwrap()
+        .set_setting(
+            &Identity::operator_service("test"),
+            w.alpha.id,
+            "letterhead.coat_of_arms".into(),
+            arms["file_id"].as_str().unwrap().into(),
+        )
+        .await
+        .unwrap();
+    let (_, body) = w
+        .post(
+            &w.alpha,
+            Some(&clerk),
+            "query($id: ID!) { meeting(id: $id) { agendaItems { id public } } }",
+            json!({ "id": w.meeting_ba }),
+        )
+        .await;
+    let item = body["data"]["meeting"]["agendaItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["public"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = generate(&w, &clerk, "EXTRACT", Uuid::parse_str(&item).unwrap(), true).await;
+    let extract = body["data"]["generateDocument"]["fileId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let pdf = download_bytes(&w, &clerk, &extract).await;
+    let (text, _) = poppler(&pdf);
+    assert!(text.contains("Auszug aus der Niederschrift"), "{text}");
+    assert!(text.contains("Öffentlicher Punkt Beschluss"), "{text}");
+    assert!(!text.contains("LEAK"), "{text}");
+    let path = std::env::temp_dir().join(format!("plenum-arms-{}.pdf", Uuid::new_v4()));
+    std::fs::write(&path, &pdf).unwrap();
+    let images = std::process::Command::new("pdfimages")
+        .args(["-list", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).ok();
+    let listing = String::from_utf8_lossy(&images.stdout);
+    assert!(
+        listing.lines().count() >= 3,
+        "the coat of arms is in the letterhead: {listing}"
+    );
+
+    // Approved minutes are archived as PDF/A as well.
+    let approved = Uuid::new_v4();
+    let mut fields = crate::council::meeting(w.committee_ba, 17);
+    fields.organization_ids = vec![w.committee_ba];
+    w.server
+        .app_council
+        .as_ref()
+        .unwrap()
+        .import(
+            &Identity::operator_service("test"),
+            w.alpha.id,
+            plenum_tenants::council::ImportBatch {
+                objects: vec![plenum_tenants::council::model::Object::Meeting(
+                    plenum_tenants::council::model::Meeting {
+                        meta: plenum_tenants::council::model::Meta {
+                            id: approved,
+                            created_at: chrono::Utc::now(),
+                            modified_at: chrono::Utc::now(),
+                            deleted: false,
+                        },
+                        fields,
+                        number: "BA/2026/9".into(),
+                        state: plenum_tenants::council::model::MeetingState::Held,
+                        minutes_state: plenum_tenants::council::model::MinutesState::Approved,
+                    },
+                )],
+                counters: Default::default(),
+                analyze: false,
+            },
+        )
+        .await
+        .unwrap();
+    let body = generate(&w, &clerk, "MINUTES", approved, false).await;
+    let file = body["data"]["generateDocument"]["fileId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let (text, info) = poppler(&download_bytes(&w, &clerk, &file).await);
+    assert!(text.contains("genehmigt"), "{text}");
+    assert!(info.contains("pdfaid:part"), "PDF/A identification: {info}");
+    assert!(info.contains("pdfuaid:part"), "{info}");
 }

@@ -81,6 +81,9 @@ pub(crate) struct World {
     pub public_paper: Uuid,
     /// The released non-public paper consulted by the Bauausschuss.
     pub nonpublic_paper_ba: Uuid,
+    /// The Bauausschuss and its meeting (one public and one non-public item).
+    pub committee_ba: Uuid,
+    pub meeting_ba: Uuid,
 }
 
 async fn tenant(server: &Server, slug: &str) -> TenantInfo {
@@ -437,6 +440,8 @@ pub(crate) async fn world_with(redis: bool) -> World {
         draft_bau: p_draft_bau,
         public_paper: p_pub,
         nonpublic_paper_ba: p_np_ba,
+        committee_ba: ba,
+        meeting_ba: m_ba,
     }
 }
 

@@ -12,12 +12,14 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use plenum_documents::keys::ObjectKey;
 use plenum_documents::{
-    ByteStream, DocumentsApi, NewFile, OpenRequest, UploadRequest, UploadTarget,
+    ByteStream, DocumentKind, DocumentsApi, GenerateRequest, NewFile, OpenRequest, UploadRequest,
+    UploadTarget,
 };
 use plenum_identity::Identity;
 use plenum_tenants::council::CouncilApi;
 use plenum_tenants::council::model::{
-    FileOwner, FileRole, MeetingFields, NewObject, OrganizationFields, OrganizationKind,
+    AgendaItemFields, AgendaResult, FileOwner, FileRole, MeetingFields, NewObject,
+    OrganizationFields, OrganizationKind,
 };
 use plenum_tenants::{CreateTenant, TenantsApi};
 use std::time::{Duration, Instant};
@@ -238,6 +240,87 @@ async fn run(bench: &BenchDb, size_mb: u64, big_mb: u64) -> anyhow::Result<()> {
         mb_per_s(size, raw_read),
         down.as_secs_f64() / raw_read.as_secs_f64()
     );
+
+    // Rendering: the invitation and the minutes of a 30-item meeting, against a 3-item one.
+    let mut meetings = Vec::new();
+    for items in [3, 30] {
+        let m = council
+            .create(
+                &operator,
+                tenant.id,
+                NewObject::Meeting(MeetingFields {
+                    name: format!("Sitzung mit {items} Punkten"),
+                    organization_ids: vec![org.id()],
+                    start_at: chrono::Utc::now(),
+                    end_at: None,
+                    location_id: None,
+                    participant_ids: Vec::new(),
+                }),
+            )
+            .await
+            .map_err(e)?;
+        for position in 0..items {
+            council
+                .create(
+                    &operator,
+                    tenant.id,
+                    NewObject::AgendaItem(AgendaItemFields {
+                        meeting_id: m.id(),
+                        position,
+                        sub_item: false,
+                        title: format!("Tagesordnungspunkt {position} mit einem längeren Betreff über den Bebauungsplan"),
+                        public: position % 5 != 4,
+                        consultation_id: None,
+                        result: Some(AgendaResult::Approved),
+                        resolution_text: Some("Der Ausschuss beschließt den Entwurf in der vorgelegten Fassung. ".repeat(6)),
+                        votes_yes: Some(9),
+                        votes_no: Some(2),
+                        votes_abstain: Some(1),
+                        member_votes: Vec::new(),
+                        recusal_ids: Vec::new(),
+                        start_at: None,
+                        end_at: None,
+                    }),
+                )
+                .await
+                .map_err(e)?;
+        }
+        meetings.push((items, m.id()));
+    }
+    const RENDERS: usize = 10;
+    let mut medians = Vec::new();
+    for kind in [DocumentKind::Invitation, DocumentKind::Minutes] {
+        for (items, meeting) in &meetings {
+            let mut samples = Vec::new();
+            for _ in 0..RENDERS {
+                let started = Instant::now();
+                documents
+                    .generate(
+                        &operator,
+                        tenant.id,
+                        GenerateRequest {
+                            kind,
+                            id: *meeting,
+                            public_only: false,
+                        },
+                    )
+                    .await
+                    .map_err(e)?;
+                samples.push(started.elapsed());
+            }
+            samples.sort();
+            medians.push((kind, *items, samples[RENDERS / 2]));
+        }
+    }
+    for pair in medians.chunks(2) {
+        let ((kind, small, a), (_, large, b)) = (pair[0], pair[1]);
+        println!(
+            "render and store {kind:?}: {small} items {:.1} ms, {large} items {:.1} ms (ratio {:.2}; median of {RENDERS})",
+            a.as_secs_f64() * 1e3,
+            b.as_secs_f64() * 1e3,
+            b.as_secs_f64() / a.as_secs_f64()
+        );
+    }
 
     if big_mb > 0 {
         if !reset_peak_rss() {
