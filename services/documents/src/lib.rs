@@ -234,6 +234,16 @@ pub trait DocumentsApi: Send + Sync {
         request: GenerateRequest,
     ) -> ServiceResult<FileVersion>;
 
+    /// The meeting packet (Sitzungsmappe) as `caller` may see it: the invitation, then every
+    /// PDF of the agenda with bookmarks, other files as links. Made on request, not stored:
+    /// what it holds depends on who asks.
+    async fn packet(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        meeting: Uuid,
+    ) -> ServiceResult<Download>;
+
     /// The text extracted from the current version of a file the caller may see.
     async fn text(
         &self,

@@ -164,6 +164,14 @@ pub fn routes(api: Arc<dyn DocumentsApi>, key: TokenKey) -> Router {
             ),
         )
         .route(
+            "/packet",
+            post(
+                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<FileCall>| async move {
+                    stream_reply(api.packet(&caller, c.tenant, c.file_id).await)
+                },
+            ),
+        )
+        .route(
             "/generate",
             post(
                 |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<GenerateCall>| async move {
@@ -312,6 +320,19 @@ impl DocumentsApi for DocumentsClient {
         self.rpc
             .call(caller, "generate", &GenerateCall { tenant, request })
             .await
+    }
+
+    async fn packet(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        meeting: Uuid,
+    ) -> ServiceResult<Download> {
+        let call = FileCall {
+            tenant,
+            file_id: meeting,
+        };
+        self.download(caller, "packet", &call).await
     }
 
     async fn text(

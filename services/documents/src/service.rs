@@ -489,6 +489,114 @@ impl DocumentsService {
     }
 }
 
+/// Most bytes of attached PDFs one meeting packet embeds; beyond, files are only linked.
+const PACKET_MAX_BYTES: u64 = 200 * 1024 * 1024;
+
+impl DocumentsService {
+    /// The meeting packet for `caller`: the invitation as they see it, then the PDFs of the
+    /// agenda they may see, page by page; other files and PDFs Typst cannot read as links.
+    pub(crate) async fn build_packet(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        meeting: Uuid,
+    ) -> ServiceResult<Download> {
+        let (letterhead, mut images) = self.letterhead(tenant).await?;
+        let (mut data, sections) =
+            render::packet(self.council.as_ref(), caller, tenant, meeting, &letterhead).await?;
+        let info = self
+            .tenants
+            .resolve(&Self::system(), plenum_tenants::TenantLookup::Id(tenant))
+            .await?;
+        let base = plenum_urls::TenantBase::from_canonical(&info.base_url)
+            .ok_or_else(|| ServiceError::internal("the tenant's base URL is malformed"))?;
+        let mut budget = PACKET_MAX_BYTES;
+        let mut included = Vec::new();
+        let mut json_sections = Vec::new();
+        for section in sections {
+            let (mut pdfs, mut links) = (Vec::new(), Vec::new());
+            for file in section.files {
+                let link = serde_json::json!({
+                    "name": file.fields.file_name,
+                    "url": base.file_access(file.meta.id).to_string(),
+                });
+                let tx = self.tx(tenant).await?;
+                let row = store::readable_version(&tx, file.meta.id, None).await?;
+                tx.commit().await.map_err(db_error)?;
+                let Some(row) = row else {
+                    continue;
+                };
+                let size = row.version.size_bytes as u64;
+                if row.version.file_type != FileType::Pdf || size > budget {
+                    links.push(link);
+                    continue;
+                }
+                let bytes = self.storage.read_all(&row.key, size).await?;
+                let Some(pages) = render::pdf_pages(&bytes) else {
+                    links.push(link);
+                    continue;
+                };
+                budget -= size;
+                let path = format!("/anlage/{}.pdf", file.meta.id);
+                images.push(render::Image {
+                    path: path.clone(),
+                    bytes,
+                });
+                included.push((file.meta.id, row.version.version));
+                pdfs.push(serde_json::json!({
+                    "name": file.fields.name,
+                    "path": path,
+                    "pages": pages,
+                }));
+            }
+            json_sections.push(serde_json::json!({
+                "title": section.title,
+                "pdfs": pdfs,
+                "links": links,
+            }));
+        }
+        data["sections"] = serde_json::Value::Array(json_sections);
+        let number = data["number"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('/', "-");
+        data["title"] = format!("Sitzungsunterlagen {number}").into();
+        let now = chrono::Utc::now();
+        let pdf = tokio::task::spawn_blocking(move || render::packet_pdf(&data, images, now))
+            .await
+            .map_err(ServiceError::internal)?
+            .map_err(|e| ServiceError::internal(format!("rendering the packet failed: {e}")))?;
+        for (file, version) in included {
+            self.log(caller, tenant, file, version, Access::Download)
+                .await?;
+        }
+        let mut hasher = Sha512::new();
+        hasher.update(&pdf);
+        let version = FileVersion {
+            file_id: meeting,
+            version: 0,
+            size_bytes: pdf.len() as i64,
+            sha512: hex(&hasher.finalize()),
+            file_type: FileType::Pdf,
+            mime_type: FileType::Pdf.mime_type().to_owned(),
+            file_name: format!("Sitzungsunterlagen {number}.pdf"),
+            created_at: now,
+            created_by: caller.subject().to_owned(),
+        };
+        let body: ByteStream =
+            futures_util::stream::once(async move { Ok(Bytes::from(pdf)) }).boxed();
+        Ok(Download {
+            head: DownloadHead {
+                etag: version.etag(),
+                content_disposition: names::content_disposition(true, &version.file_name),
+                version,
+                outcome: DownloadOutcome::Full,
+            },
+            body: Some(body),
+        })
+    }
+}
+
 fn too_large(limit: u64) -> ServiceError {
     ServiceError::new(
         ErrorCode::PayloadTooLarge,
@@ -803,6 +911,15 @@ impl DocumentsApi for DocumentsService {
             body,
         )
         .await
+    }
+
+    async fn packet(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        meeting: Uuid,
+    ) -> ServiceResult<Download> {
+        self.build_packet(caller, tenant, meeting).await
     }
 
     async fn text(

@@ -5,7 +5,7 @@ use super::german;
 use plenum_errors::{ServiceError, ServiceResult};
 use plenum_identity::Identity;
 use plenum_tenants::council::model::*;
-use plenum_tenants::council::{CouncilApi, Relation};
+use plenum_tenants::council::{CouncilApi, Filter, ListQuery, MAX_PAGE_SIZE, Relation, SortBy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -207,6 +207,8 @@ struct MeetingFacts {
     references: HashMap<Uuid, String>,
     /// Department (id) of each item's paper.
     departments: HashMap<Uuid, Uuid>,
+    /// The paper of each agenda item that has one the caller may see.
+    papers: HashMap<Uuid, Paper>,
 }
 
 async fn meeting_facts(c: &Council<'_>, meeting_id: Uuid) -> ServiceResult<MeetingFacts> {
@@ -234,12 +236,39 @@ async fn meeting_facts(c: &Council<'_>, meeting_id: Uuid) -> ServiceResult<Meeti
         .iter()
         .filter_map(|i| i.fields.consultation_id)
         .collect();
-    let consultations: Vec<Consultation> = c
+    // An item names its consultation, or the consultation names its item (OParl has both
+    // links; imports often fill only one).
+    let mut consultations: Vec<Consultation> = c
         .load(Kind::Consultation, consultation_ids)
         .await?
         .into_iter()
         .filter_map(|o| Consultation::try_from(o).ok())
         .collect();
+    let scheduled = c
+        .api
+        .list(
+            c.caller,
+            c.tenant,
+            ListQuery {
+                kind: Kind::Consultation,
+                filter: Filter {
+                    meeting_id: Some(meeting_id),
+                    ..Filter::default()
+                },
+                sort: SortBy::Default,
+                descending: false,
+                after: None,
+                first: MAX_PAGE_SIZE,
+            },
+        )
+        .await?;
+    for o in scheduled.items {
+        if let Ok(k) = Consultation::try_from(o)
+            && !consultations.iter().any(|known| known.meta.id == k.meta.id)
+        {
+            consultations.push(k);
+        }
+    }
     let papers: HashMap<Uuid, Paper> = c
         .load(
             Kind::Paper,
@@ -252,13 +281,17 @@ async fn meeting_facts(c: &Council<'_>, meeting_id: Uuid) -> ServiceResult<Meeti
         .collect();
     let mut references = HashMap::new();
     let mut departments = HashMap::new();
+    let mut item_papers = HashMap::new();
     for item in &items {
-        let paper = item
-            .fields
-            .consultation_id
-            .and_then(|cid| consultations.iter().find(|k| k.meta.id == cid))
+        let paper = consultations
+            .iter()
+            .find(|k| {
+                item.fields.consultation_id == Some(k.meta.id)
+                    || k.fields.agenda_item_id == Some(item.meta.id)
+            })
             .and_then(|k| papers.get(&k.fields.paper_id));
         if let Some(p) = paper {
+            item_papers.insert(item.meta.id, p.clone());
             references.insert(item.meta.id, p.reference.clone());
             if let Some(d) = p.fields.department_id {
                 departments.insert(item.meta.id, d);
@@ -272,7 +305,87 @@ async fn meeting_facts(c: &Council<'_>, meeting_id: Uuid) -> ServiceResult<Meeti
         items,
         references,
         departments,
+        papers: item_papers,
     })
+}
+
+/// One part of a meeting packet: an agenda item (or the meeting itself) and its files.
+pub struct PacketSection {
+    pub title: String,
+    pub files: Vec<File>,
+}
+
+/// The invitation of a meeting as `caller` sees it, and the files of its agenda: the
+/// meeting's own, each item's, and those of each item's paper.
+pub async fn packet(
+    api: &dyn CouncilApi,
+    caller: &Identity,
+    tenant: Uuid,
+    meeting_id: Uuid,
+    letterhead: &Letterhead,
+) -> ServiceResult<(Value, Vec<PacketSection>)> {
+    let invitation = build(
+        api,
+        caller,
+        tenant,
+        DocumentKind::Invitation,
+        meeting_id,
+        false,
+        letterhead,
+    )
+    .await?;
+    let c = Council {
+        api,
+        caller,
+        tenant,
+    };
+    let f = meeting_facts(&c, meeting_id).await?;
+    let c = &c;
+    let files_of = |owner: Uuid| async move {
+        Ok::<Vec<File>, ServiceError>(
+            c.related(Relation::OwnedFiles, owner)
+                .await?
+                .into_iter()
+                .filter_map(|o| File::try_from(o).ok())
+                .collect(),
+        )
+    };
+    let mut sections = Vec::new();
+    let own: Vec<File> = files_of(meeting_id)
+        .await?
+        .into_iter()
+        .filter(|file| {
+            // The packet opens with a fresh invitation; minutes come after the meeting.
+            !matches!(
+                file.fields.file_role,
+                FileRole::Invitation | FileRole::ResultsProtocol | FileRole::VerbatimProtocol
+            )
+        })
+        .collect();
+    if !own.is_empty() {
+        sections.push(PacketSection {
+            title: "Unterlagen zur Sitzung".into(),
+            files: own,
+        });
+    }
+    for item in &f.items {
+        let mut files = Vec::new();
+        let mut title = format!("{} {}", item.number, item.fields.title);
+        if let Some(paper) = f.papers.get(&item.meta.id) {
+            title = format!("{title} (Vorlage {})", paper.reference);
+            files.extend(files_of(paper.meta.id).await?);
+        }
+        files.extend(
+            files_of(item.meta.id)
+                .await?
+                .into_iter()
+                .filter(|file| file.fields.file_role != FileRole::Resolution),
+        );
+        if !files.is_empty() {
+            sections.push(PacketSection { title, files });
+        }
+    }
+    Ok((invitation.data, sections))
 }
 
 fn item_json(f: &MeetingFacts, item: &AgendaItem) -> Value {

@@ -5,7 +5,7 @@ mod data;
 pub mod german;
 mod world;
 
-pub use data::{DocumentKind, Letterhead, build};
+pub use data::{DocumentKind, Letterhead, PacketSection, build, packet};
 
 use std::collections::HashMap;
 
@@ -27,12 +27,75 @@ pub struct Image {
     pub bytes: Vec<u8>,
 }
 
+/// The meeting packet: the invitation, then every section with its PDFs page by page.
+const PACKET: &str = include_str!("templates/packet.typ");
+
+/// How many pages a PDF has, or `None` if Typst cannot read it (it is then only linked).
+pub fn pdf_pages(bytes: &[u8]) -> Option<usize> {
+    // The same reader Typst embeds PDF pages with, so a file it counts is one it can embed.
+    hayro_syntax::Pdf::new(std::sync::Arc::new(bytes.to_vec()))
+        .ok()
+        .map(|pdf| pdf.pages().len())
+        .filter(|n| *n > 0)
+}
+
+/// Compiles the meeting packet (the invitation's data plus `sections`) into one PDF.
+///
+/// The packet is tagged, but it does not claim PDF/UA-1: the third-party PDFs it passes
+/// through are embedded as they are, and their pages carry no tags Plenum could vouch for
+/// (Typst refuses embedded PDFs under PDF/UA for that reason).
+pub fn packet_pdf(
+    data: &serde_json::Value,
+    attachments: Vec<Image>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u8>, String> {
+    compile(
+        format!("{COMMON}\n{}\n{PACKET}", template(DocumentKind::Invitation)),
+        data,
+        attachments,
+        Conformance::TaggedOnly,
+        now,
+    )
+}
+
+/// Which standards a PDF claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conformance {
+    /// PDF/UA-1.
+    Accessible,
+    /// PDF/UA-1 and PDF/A-2a.
+    AccessibleArchival,
+    /// Tagged, no standard claimed.
+    TaggedOnly,
+}
+
 /// Compiles `kind` with `data` into a PDF. CPU-bound: run it on a blocking thread.
 pub fn pdf(
     kind: DocumentKind,
     data: &serde_json::Value,
     images: Vec<Image>,
     archival: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u8>, String> {
+    let conformance = if archival {
+        Conformance::AccessibleArchival
+    } else {
+        Conformance::Accessible
+    };
+    compile(
+        format!("{COMMON}\n{}", template(kind)),
+        data,
+        images,
+        conformance,
+        now,
+    )
+}
+
+fn compile(
+    source: String,
+    data: &serde_json::Value,
+    images: Vec<Image>,
+    conformance: Conformance,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<u8>, String> {
     use chrono::{Datelike, Timelike};
@@ -44,14 +107,16 @@ pub fn pdf(
     for image in images {
         files.insert(image.path, image.bytes);
     }
-    let source = format!("{COMMON}\n{}", template(kind));
     let world = world::DocWorld::new(source, files, german::local_day(now));
     let compiled = typst::compile::<typst_layout::PagedDocument>(&world);
     let document = compiled.output.map_err(|errors| describe(&errors))?;
-    let mut standards = vec![typst_pdf::PdfStandard::Ua_1];
-    if archival {
-        standards.push(typst_pdf::PdfStandard::A_2a);
-    }
+    let standards = match conformance {
+        Conformance::Accessible => vec![typst_pdf::PdfStandard::Ua_1],
+        Conformance::AccessibleArchival => {
+            vec![typst_pdf::PdfStandard::Ua_1, typst_pdf::PdfStandard::A_2a]
+        }
+        Conformance::TaggedOnly => Vec::new(),
+    };
     // The creation date in the metadata (PDF/A requires one).
     let stamp = typst::foundations::Datetime::from_ymd_hms(
         now.year(),
@@ -118,5 +183,74 @@ mod tests {
             .unwrap_or_else(|e| panic!("archival {archival}: {e}"));
             assert!(pdf.starts_with(b"%PDF-"));
         }
+    }
+}
+
+#[cfg(test)]
+mod packet_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A one-page PDF with `text`, cross-reference offsets computed.
+    fn tiny_pdf(text: &str) -> Vec<u8> {
+        let content = format!("BT /F1 14 Tf 72 720 Td ({text}) Tj ET");
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+             /Resources << /Font << /F1 5 0 R >> >> >>"
+                .to_owned(),
+            format!(
+                "<< /Length {} >>\nstream\n{content}\nendstream",
+                content.len()
+            ),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
+        for o in offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        out
+    }
+
+    #[test]
+    fn a_packet_embeds_attached_pdf_pages() {
+        let attachment = tiny_pdf("Anlage");
+        assert_eq!(pdf_pages(&attachment), Some(1));
+        assert_eq!(pdf_pages(b"%PDF-1.7 broken"), None);
+        let data = json!({
+            "letterhead": { "name": "Gemeinde Test", "address": [], "arms": null },
+            "title": "Sitzungsunterlagen R-2026-1",
+            "heading": "Einladung", "addressees": ["An die Mitglieder"], "issued": "heute",
+            "salutation": "Hallo", "meeting_name": "Sitzung", "number": "R/2026/1",
+            "when": "Dienstag, 10. März 2026, 17:00 Uhr", "place": "Ratssaal",
+            "public_items": [{ "number": "Ö 1", "title": "Punkt", "reference": "26-0001" }],
+            "nonpublic_items": [], "show_nonpublic": false, "signer": "Vorsitz",
+            "sections": [{
+                "title": "Ö 1 Punkt (Vorlage 26-0001)",
+                "pdfs": [{ "name": "Anlage", "path": "/anlage/a.pdf", "pages": 1 }],
+                "links": [{ "name": "Tabelle.xlsx", "url": "https://example.org/t/x/files/1" }],
+            }],
+        });
+        let pdf = packet_pdf(
+            &data,
+            vec![Image {
+                path: "/anlage/a.pdf".into(),
+                bytes: attachment,
+            }],
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
     }
 }
