@@ -1408,3 +1408,168 @@ async fn invitations_minutes_papers_and_extracts_render_as_tagged_german_pdfs() 
     assert!(info.contains("pdfaid:part"), "PDF/A identification: {info}");
     assert!(info.contains("pdfuaid:part"), "{info}");
 }
+
+#[tokio::test]
+async fn meeting_packets_hold_what_each_reader_may_see() {
+    let w = world().await;
+    let c = Client::new(&w);
+    let clerk = oidc::user_tokens("shared", "alpha-clerk").await.access;
+    let member = oidc::user_tokens("shared", "alpha-member").await.access;
+    let beta_member = oidc::user_tokens("shared", "beta-member").await.access;
+    // A non-public paper on the non-public item, with a PDF and a DOCX; a public PDF of the
+    // meeting itself.
+    let secret_pdf = pdf_with_text("LEAKPACKET Kaufpreis");
+    let (status, secret) = c
+        .upload(
+            &w.alpha,
+            Some(&clerk),
+            &new_file_query(w.nonpublic_paper_ba, false, "Kaufvertrag.pdf"),
+            secret_pdf,
+        )
+        .await;
+    assert_eq!(status, 201, "{secret}");
+    let (status, _) = c
+        .upload(
+            &w.alpha,
+            Some(&clerk),
+            &new_file_query(w.nonpublic_paper_ba, false, "Gutachten.docx"),
+            office_file("docx", "LEAKPACKET Gutachten"),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = c
+        .upload(
+            &w.alpha,
+            Some(&clerk),
+            &format!(
+                "ownerKind=meeting&ownerId={}&role=attachment&public=true&fileName=Lageplan.pdf",
+                w.meeting_ba
+            ),
+            pdf_with_text("Lageplan Sportplatz"),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    // The member of the committee gets everything of her committee's meeting.
+    let r = c
+        .get(
+            &w.alpha,
+            Some(&member),
+            &format!("meetings/{}/packet", w.meeting_ba),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("Sitzungsunterlagen BA-2019-1.pdf")
+    );
+    let pdf = r.bytes().await.unwrap().to_vec();
+    let (text, info) = poppler(&pdf);
+    assert!(
+        text.contains("Dienstag, 10. März 2026, 17:00 Uhr"),
+        "{text}"
+    );
+    assert!(text.contains("LEAKBANP Grundstücksankauf"), "{text}");
+    assert!(
+        text.contains("LEAKPACKET Kaufpreis"),
+        "the attached PDF is in the packet: {text}"
+    );
+    assert!(text.contains("Lageplan Sportplatz"), "{text}");
+    assert!(
+        text.contains("Gutachten.docx"),
+        "other formats are listed: {text}"
+    );
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    assert!(pdf.windows(9).any(|w| w == b"/Outlines"), "bookmarks");
+    assert!(
+        access_log_rows(&w, secret["file_id"].as_str().unwrap())
+            .await
+            .iter()
+            .any(|(_, a)| a == "download"),
+        "the non-public PDF in the packet is logged"
+    );
+
+    // The public gets the public part only; another tenant's member gets nothing.
+    let r = c
+        .get(
+            &w.alpha,
+            None,
+            &format!("meetings/{}/packet", w.meeting_ba),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let (text, _) = poppler(&r.bytes().await.unwrap());
+    assert!(text.contains("Lageplan Sportplatz"), "{text}");
+    assert!(!text.contains("LEAK"), "{text}");
+    let r = c
+        .get(
+            &w.alpha,
+            Some(&beta_member),
+            &format!("meetings/{}/packet", w.meeting_ba),
+            &[],
+        )
+        .await;
+    assert!(matches!(r.status().as_u16(), 401 | 403), "{}", r.status());
+    let r = c
+        .get(
+            &w.beta,
+            Some(&beta_member),
+            &format!("meetings/{}/packet", w.meeting_ba),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn the_sweep_removes_orphaned_uploads_and_keeps_everything_else() {
+    let w = world().await;
+    let c = Client::new(&w);
+    let clerk = oidc::user_tokens("shared", "alpha-clerk").await.access;
+    let documents = w.server.app_documents.as_ref().unwrap();
+    let storage = documents.storage();
+    // A finished upload, and the bytes of one that died before its metadata was written.
+    let pdf = pdf_with_text("bleibt");
+    let (status, kept) = c
+        .upload(
+            &w.alpha,
+            Some(&clerk),
+            &new_file_query(w.public_paper, true, "bleibt.pdf"),
+            pdf.clone(),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let orphan = ObjectKey::staging(w.alpha.id, Uuid::new_v4());
+    storage
+        .put(&orphan, b"%PDF-1.4 abgebrochen".to_vec().into())
+        .await
+        .unwrap();
+
+    // Too young to touch: an upload might still be streaming.
+    let report = documents.sweep(Duration::from_secs(3600)).await.unwrap();
+    assert_eq!(report.orphans_removed, 0);
+    assert!(storage.stat(&orphan).await.unwrap().is_some());
+
+    let report = documents.sweep(Duration::ZERO).await.unwrap();
+    assert_eq!(report.orphans_removed, 1, "{report:?}");
+    assert_eq!(report.failures, 0, "{report:?}");
+    assert!(storage.stat(&orphan).await.unwrap().is_none());
+    let r = c
+        .get(
+            &w.alpha,
+            None,
+            &format!("files/{}/download", kept["file_id"].as_str().unwrap()),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        &pdf[..],
+        "finished uploads stay"
+    );
+}

@@ -7,7 +7,9 @@
 //!   `GET files/<id>/download` as an attachment (`downloadUrl`), both with `Range`, `ETag` and
 //!   `If-None-Match`;
 //! - `GET files/<id>/signed?v=…&d=…&exp=…&sig=…` serves a short-lived signed link without
-//!   sign-in (the signature is the permission).
+//!   sign-in (the signature is the permission);
+//! - `GET meetings/<id>/packet` renders the meeting packet (invitation and every PDF of the
+//!   agenda the caller may see, with bookmarks).
 //!
 //! Errors are JSON `{"error": {"code", "message", "field"}}` with the code's HTTP status.
 
@@ -41,6 +43,7 @@ pub(crate) fn routes(gateway: Arc<Gateway>) -> Router {
         .route("/files/{id}/download", get(download))
         .route("/files/{id}/versions", post(upload_version))
         .route("/files/{id}/signed", get(signed))
+        .route("/meetings/{id}/packet", get(packet))
         .with_state(gateway)
 }
 
@@ -227,6 +230,28 @@ async fn signed(
                 header_str(&headers, header::RANGE).and_then(ByteRange::parse),
                 header_str(&headers, header::IF_NONE_MATCH).map(str::to_owned),
             )
+            .await?;
+        Ok(download_response(download))
+    };
+    result.await.unwrap_or_else(error_response)
+}
+
+/// `GET meetings/<id>/packet`: the meeting packet (Sitzungsmappe) for the caller.
+async fn packet(
+    State(gateway): State<Arc<Gateway>>,
+    tenant: Option<Extension<ResolvedTenant>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let tenant = tenant_of(tenant)?;
+        let identity = caller(&gateway, &headers, peer, &tenant).await?;
+        let meeting = Uuid::parse_str(&id)
+            .map_err(|_| ServiceError::not_found(format!("no meeting with id {id}")))?;
+        let download = gateway
+            .documents
+            .packet(&identity, tenant.id, meeting)
             .await?;
         Ok(download_response(download))
     };
