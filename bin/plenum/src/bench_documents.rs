@@ -338,8 +338,9 @@ async fn run(bench: &BenchDb, size_mb: u64, big_mb: u64) -> anyhow::Result<()> {
         let took = started.elapsed();
         let big_peak = peak_rss().unwrap_or(0).saturating_sub(before);
         println!(
-            "peak memory above the resting process: {:.1} MB for {size_mb} MiB, {:.1} MB for \
-             {big_mb} MiB ({:.0} MB/s)",
+            "peak resident memory: resting {:.1} MB; +{:.1} MB during a {size_mb} MiB upload, \
+             +{:.1} MB during a {big_mb} MiB upload ({:.0} MB/s)",
+            before as f64 / 1e6,
             small_peak as f64 / 1e6,
             big_peak as f64 / 1e6,
             mb_per_s(big, took)

@@ -220,12 +220,26 @@ impl Storage {
         key: &ObjectKey,
         range: Option<std::ops::Range<u64>>,
     ) -> StorageResult<ByteStream> {
-        let reader = self.op.reader_with(key.as_str()).chunk(256 * 1024).await?;
-        let stream = match range {
+        let mut reader = self.op.reader_with(key.as_str());
+        if self.renames {
+            // Local files read in larger pieces; on S3 a chunk size would turn one streaming
+            // GET into many small range requests (measured: 4 MB/s instead of 700 MB/s).
+            reader = reader.chunk(256 * 1024);
+        }
+        let reader = reader.await?;
+        let mut stream = match range {
             Some(r) => reader.into_bytes_stream(r).await?,
             None => reader.into_bytes_stream(..).await?,
         };
-        Ok(stream.boxed())
+        // Some stores only answer once the stream is polled: take the first piece now, so
+        // that a missing object is `NotFound` here rather than a broken body later.
+        match stream.try_next().await {
+            Ok(Some(first)) => Ok(futures_util::stream::once(async move { Ok(first) })
+                .chain(stream)
+                .boxed()),
+            Ok(None) => Ok(futures_util::stream::empty().boxed()),
+            Err(e) => Err(io_failed(e)),
+        }
     }
 
     /// All bytes of a small object (at most `limit`; more is an error).
