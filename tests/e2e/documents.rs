@@ -758,37 +758,25 @@ async fn count_files(w: &World) -> usize {
         .map_or(0, |n| n.len())
 }
 
-#[tokio::test]
-async fn a_slow_extractor_is_stopped_at_the_time_limit() {
-    let db = fresh_database().await;
-    let mut settings = db.settings();
-    let dir = std::env::temp_dir().join(format!("plenum-slow-{}", Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let slow = dir.join("pdftotext");
-    std::fs::write(&slow, "#!/bin/sh\nsleep 30\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
-    settings.documents.pdftotext = slow.to_string_lossy().into_owned();
-    settings.documents.extract_timeout_secs = 1;
-    settings.gateway.platform_admin_api = true;
-    let server = serve(settings).await;
+/// A tenant `slug` on a server with the development operator API, and one meeting to own
+/// files; returns the tenant's GraphQL URL and the meeting id.
+async fn tenant_with_meeting(server: &plenum_tests::Server, slug: &str) -> (String, String) {
     let tenants = server.app_tenants.clone().unwrap();
     tenants.database().migrate_control().await.unwrap();
-    let operator = Identity::operator_service("test");
-    let tenant = tenants
+    tenants
         .create(
-            &operator,
+            &Identity::operator_service("test"),
             plenum_tenants::CreateTenant {
-                slug: "slow".into(),
-                name: "Gemeinde Langsam".into(),
+                slug: slug.into(),
+                name: format!("Gemeinde {slug}"),
                 parent_slug: None,
                 host: None,
             },
         )
         .await
         .unwrap();
-    // A meeting to own the file (the development operator API writes anonymously).
-    let gql = format!("{}t/slow/graphql", server.base);
+    // The development operator API writes anonymously.
+    let gql = format!("{}t/{slug}/graphql", server.base);
     let org = plenum_tests::graphql(
         &gql,
         r#"mutation { createOrganization(input: { name: "Rat", organizationKind: COMMITTEE, code: "R", sortOrder: 0 }) { id } }"#,
@@ -811,6 +799,24 @@ async fn a_slow_extractor_is_stopped_at_the_time_limit() {
         .as_str()
         .unwrap_or_else(|| panic!("{meeting}"))
         .to_owned();
+    (gql, meeting)
+}
+
+#[tokio::test]
+async fn a_slow_extractor_is_stopped_at_the_time_limit() {
+    let db = fresh_database().await;
+    let mut settings = db.settings();
+    let dir = std::env::temp_dir().join(format!("plenum-slow-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let slow = dir.join("pdftotext");
+    std::fs::write(&slow, "#!/bin/sh\nsleep 30\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+    settings.documents.pdftotext = slow.to_string_lossy().into_owned();
+    settings.documents.extract_timeout_secs = 1;
+    settings.gateway.platform_admin_api = true;
+    let server = serve(settings).await;
+    let (gql, meeting) = tenant_with_meeting(&server, "slow").await;
     let started = std::time::Instant::now();
     let r = reqwest::Client::new()
         .post(format!(
@@ -821,10 +827,7 @@ async fn a_slow_extractor_is_stopped_at_the_time_limit() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let v: Value = r.json().await.unwrap_or_default();
-    let _ = v;
-    let _ = tenant;
+    assert_eq!(r.status(), 201);
     // Uploading did not wait for extraction.
     assert!(started.elapsed() < Duration::from_secs(5));
     let q = "{ files(first: 10) { nodes { id text { state error } } } }";
@@ -1021,43 +1024,8 @@ async fn uploads_and_presigned_links_on_s3() {
     settings.documents.s3_root = cfg.root.clone();
     settings.gateway.platform_admin_api = true;
     let server = serve(settings).await;
+    let (gql, meeting) = tenant_with_meeting(&server, "s3").await;
     let tenants = server.app_tenants.clone().unwrap();
-    tenants.database().migrate_control().await.unwrap();
-    tenants
-        .create(
-            &Identity::operator_service("test"),
-            plenum_tenants::CreateTenant {
-                slug: "s3".into(),
-                name: "Gemeinde S3".into(),
-                parent_slug: None,
-                host: None,
-            },
-        )
-        .await
-        .unwrap();
-    let gql = format!("{}t/s3/graphql", server.base);
-    let org = plenum_tests::graphql(
-        &gql,
-        r#"mutation { createOrganization(input: { name: "Rat", organizationKind: COMMITTEE, code: "R", sortOrder: 0 }) { id } }"#,
-        &[],
-    )
-    .await;
-    let org = org["data"]["createOrganization"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{org}"))
-        .to_owned();
-    let meeting = plenum_tests::graphql(
-        &gql,
-        &format!(
-            r#"mutation {{ createMeeting(input: {{ name: "Sitzung", organizationIds: ["{org}"], startAt: "2026-05-05T17:00:00Z" }}) {{ id }} }}"#
-        ),
-        &[],
-    )
-    .await;
-    let meeting = meeting["data"]["createMeeting"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{meeting}"))
-        .to_owned();
     let bytes: Vec<u8> = pdf_with_text("Niederschrift auf S3")
         .into_iter()
         .chain(std::iter::repeat_n(b'\n', 12 * 1024 * 1024))

@@ -156,7 +156,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn minutes_data() -> serde_json::Value {
+    pub(super) fn minutes_data() -> serde_json::Value {
         json!({
             "letterhead": { "name": "Gemeinde Test", "address": ["Rathausplatz 1"], "arms": null },
             "title": "Niederschrift Rat (R/2026/1)",
@@ -191,41 +191,17 @@ mod packet_tests {
     use super::*;
     use serde_json::json;
 
-    /// A one-page PDF with `text`, cross-reference offsets computed.
-    fn tiny_pdf(text: &str) -> Vec<u8> {
-        let content = format!("BT /F1 14 Tf 72 720 Td ({text}) Tj ET");
-        let objects = [
-            "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
-             /Resources << /Font << /F1 5 0 R >> >> >>"
-                .to_owned(),
-            format!(
-                "<< /Length {} >>\nstream\n{content}\nendstream",
-                content.len()
-            ),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
-        ];
-        let mut out = b"%PDF-1.4\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, body) in objects.iter().enumerate() {
-            offsets.push(out.len());
-            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-        }
-        let xref = out.len();
-        out.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
-        for o in offsets {
-            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-        }
-        out.extend_from_slice(
-            format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
-        );
-        out
-    }
-
     #[test]
     fn a_packet_embeds_attached_pdf_pages() {
-        let attachment = tiny_pdf("Anlage");
+        // Any PDF will do as an attachment: one that Typst made.
+        let attachment = pdf(
+            DocumentKind::Minutes,
+            &super::tests::minutes_data(),
+            Vec::new(),
+            false,
+            chrono::Utc::now(),
+        )
+        .unwrap();
         assert_eq!(pdf_pages(&attachment), Some(1));
         assert_eq!(pdf_pages(b"%PDF-1.7 broken"), None);
         let data = json!({
