@@ -1541,3 +1541,31 @@ async fn the_sweep_removes_orphaned_uploads_and_keeps_everything_else() {
         "finished uploads stay"
     );
 }
+
+#[tokio::test]
+async fn file_routes_have_their_own_rate_limit() {
+    let db = fresh_database().await;
+    let mut settings = db.settings();
+    settings.rate_limit.files = 2;
+    settings.rate_limit.window_secs = 3600;
+    settings.gateway.platform_admin_api = true;
+    let server = serve(settings).await;
+    let (gql, meeting) = tenant_with_meeting(&server, "limit").await;
+    let http = reqwest::Client::new();
+    let url = format!("{}t/limit/files/{}", server.base, Uuid::new_v4());
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(
+        http.get(format!("{}t/limit/meetings/{meeting}/packet", server.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let refused = http.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    // GraphQL has its own budget.
+    let body = plenum_tests::graphql(&gql, "{ files(first: 1) { nodes { id } } }", &[]).await;
+    assert!(body["errors"].is_null(), "{body}");
+}

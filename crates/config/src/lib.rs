@@ -194,6 +194,8 @@ pub struct RateLimitSettings {
     pub search: u64,
     /// OParl requests.
     pub oparl: u64,
+    /// File uploads, downloads, signed links and meeting packets.
+    pub files: u64,
 }
 
 impl Default for RateLimitSettings {
@@ -205,6 +207,7 @@ impl Default for RateLimitSettings {
             signin: 30,
             search: 120,
             oparl: 1200,
+            files: 600,
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum Category {
     Signin,
     Search,
     Oparl,
+    /// File uploads, downloads, signed links and meeting packets.
+    Files,
 }
 
 impl Category {
@@ -42,6 +44,12 @@ impl Category {
             Some(Category::Oparl)
         } else if path.ends_with("/suche") || path.contains("/suche/") {
             Some(Category::Search)
+        } else if path.starts_with("/files")
+            || path.contains("/files/")
+            || path.ends_with("/files")
+            || path.ends_with("/packet")
+        {
+            Some(Category::Files)
         } else {
             None
         }
@@ -53,6 +61,7 @@ impl Category {
             Category::Signin => "signin",
             Category::Search => "search",
             Category::Oparl => "oparl",
+            Category::Files => "files",
         }
     }
 }
@@ -87,6 +96,7 @@ impl RateLimiter {
             Category::Signin => self.settings.signin,
             Category::Search => self.settings.search,
             Category::Oparl => self.settings.oparl,
+            Category::Files => self.settings.files,
         }
     }
 
@@ -258,6 +268,16 @@ mod tests {
             Some(Category::Oparl)
         );
         assert_eq!(Category::of("/t/husum/suche"), Some(Category::Search));
+        assert_eq!(
+            Category::of("/t/husum/files/0b7c/download"),
+            Some(Category::Files)
+        );
+        assert_eq!(Category::of("/t/husum/files"), Some(Category::Files));
+        assert_eq!(Category::of("/files/0b7c"), Some(Category::Files));
+        assert_eq!(
+            Category::of("/t/husum/meetings/0b7c/packet"),
+            Some(Category::Files)
+        );
         assert_eq!(Category::of("/t/husum/sitzungen"), None);
         assert_eq!(Category::of("/healthz"), None);
     }
