@@ -1257,6 +1257,25 @@ async fn invitations_minutes_papers_and_extracts_render_as_tagged_german_pdfs() 
     assert!(text.contains("19-0001"), "{text}");
     assert!(text.contains("Öffentliche Vorlage"), "{text}");
     assert!(text.contains("Beratungsfolge"), "{text}");
+    // The full version of a public paper may list non-public consultations: never public.
+    let body = generate(&w, &clerk, "PAPER", w.public_paper, false).await;
+    let full = body["data"]["generateDocument"]["fileId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    assert_ne!(full, paper);
+    let r = Client::new(&w)
+        .get(&w.alpha, None, &format!("files/{full}/download"), &[])
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = Client::new(&w)
+        .get(&w.alpha, None, &format!("files/{paper}/download"), &[])
+        .await;
+    assert_eq!(
+        r.status(),
+        200,
+        "the public version of a released public paper is public"
+    );
     // A non-public paper has no public version.
     let body = generate(&w, &clerk, "PAPER", w.nonpublic_paper_ba, true).await;
     assert_eq!(

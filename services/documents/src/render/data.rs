@@ -512,7 +512,9 @@ pub async fn build(
                 name: format!("Vorlage {}", paper.reference),
                 file_name: format!("Vorlage {}.pdf", paper.reference.replace('/', "-")),
                 archival: false,
-                public: paper.fields.public,
+                // Only the public version may be public: the full one lists non-public
+                // consultations too.
+                public: paper.fields.public && public_only,
             })
         }
         DocumentKind::Invitation => {
