@@ -39,8 +39,8 @@ use uuid::Uuid;
 pub(crate) fn routes(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/files", post(upload_new))
-        .route("/files/{id}", get(access))
-        .route("/files/{id}/download", get(download))
+        .route("/files/{id}", get(open::<false>))
+        .route("/files/{id}/download", get(open::<true>))
         .route("/files/{id}/versions", post(upload_version))
         .route("/files/{id}/signed", get(signed))
         .route("/meetings/{id}/packet", get(packet))
@@ -153,56 +153,32 @@ struct VersionQuery {
     version: Option<i32>,
 }
 
-async fn open(
-    gateway: Arc<Gateway>,
+/// `files/<id>` (inline, `ATTACHMENT = false`) and `files/<id>/download` (attachment).
+async fn open<const ATTACHMENT: bool>(
+    State(gateway): State<Arc<Gateway>>,
     tenant: Option<Extension<ResolvedTenant>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Path(id): Path<String>,
+    Query(q): Query<VersionQuery>,
     headers: HeaderMap,
-    id: String,
-    version: Option<i32>,
-    attachment: bool,
-) -> Result<Response, ServiceError> {
-    let tenant = tenant_of(tenant)?;
-    let identity = caller(&gateway, &headers, peer, &tenant).await?;
-    let file_id = parse_file_id(&id)?;
-    let request = OpenRequest {
-        file_id,
-        version,
-        attachment,
-        range: header_str(&headers, header::RANGE).and_then(ByteRange::parse),
-        if_none_match: header_str(&headers, header::IF_NONE_MATCH).map(str::to_owned),
+) -> Response {
+    let result = async {
+        let tenant = tenant_of(tenant)?;
+        let identity = caller(&gateway, &headers, peer, &tenant).await?;
+        let request = OpenRequest {
+            file_id: parse_file_id(&id)?,
+            version: q.version,
+            attachment: ATTACHMENT,
+            range: header_str(&headers, header::RANGE).and_then(ByteRange::parse),
+            if_none_match: header_str(&headers, header::IF_NONE_MATCH).map(str::to_owned),
+        };
+        let download = gateway
+            .documents
+            .open(&identity, tenant.id, request)
+            .await?;
+        Ok(download_response(download))
     };
-    let download = gateway
-        .documents
-        .open(&identity, tenant.id, request)
-        .await?;
-    Ok(download_response(download))
-}
-
-async fn access(
-    State(gateway): State<Arc<Gateway>>,
-    tenant: Option<Extension<ResolvedTenant>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Path(id): Path<String>,
-    Query(q): Query<VersionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    open(gateway, tenant, peer, headers, id, q.version, false)
-        .await
-        .unwrap_or_else(error_response)
-}
-
-async fn download(
-    State(gateway): State<Arc<Gateway>>,
-    tenant: Option<Extension<ResolvedTenant>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Path(id): Path<String>,
-    Query(q): Query<VersionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    open(gateway, tenant, peer, headers, id, q.version, true)
-        .await
-        .unwrap_or_else(error_response)
+    result.await.unwrap_or_else(error_response)
 }
 
 async fn signed(
