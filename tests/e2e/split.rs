@@ -35,7 +35,8 @@ async fn split_mode_equals_all_in_one_mode() {
     let (code, _, err) = plenum(&["demo", "--tenant", "musterstadt"], &db_env).await;
     assert_eq!(code, 0, "{err}");
 
-    let ports: Vec<u16> = (0..6).map(|_| free_port()).collect();
+    let ports: Vec<u16> = (0..7).map(|_| free_port()).collect();
+    let files = std::env::temp_dir().join(format!("plenum-split-{}", tdb.name));
     let url = |p: u16| format!("http://127.0.0.1:{p}");
     let common = |public: u16| -> Vec<(String, String)> {
         vec![
@@ -50,6 +51,14 @@ async fn split_mode_equals_all_in_one_mode() {
             ("PLENUM_PEERS__DOCUMENTS".into(), url(ports[2])),
             ("PLENUM_PEERS__SEARCH".into(), url(ports[3])),
             ("PLENUM_PEERS__GATEWAY".into(), url(ports[4])),
+            (
+                "PLENUM_DOCUMENTS__ROOT".into(),
+                files.join("files").to_string_lossy().into_owned(),
+            ),
+            (
+                "PLENUM_DOCUMENTS__WORK_DIR".into(),
+                files.join("work").to_string_lossy().into_owned(),
+            ),
         ]
     };
     // All-in-one on ports[0]; the split cluster's public entry is the gateway on ports[4].
@@ -155,13 +164,71 @@ async fn split_mode_equals_all_in_one_mode() {
     assert!(page_one.contains("Gemeinde Musterstadt"));
 
     // Every role is ready, including the gateway, whose readiness includes its peers.
-    for port in &ports {
+    for port in &ports[..6] {
         assert_eq!(
             status_of(&format!("{}/readyz", url(*port))).await,
             200,
             "readyz on {port}"
         );
     }
+
+    // File bytes stream through the documents process both ways: upload and download on a
+    // second split gateway whose anonymous callers act as operator (development switch).
+    let mut admin_env = common(ports[4]);
+    admin_env.push(("PLENUM_GATEWAY__PLATFORM_ADMIN_API".into(), "true".into()));
+    let _admin = spawn_plenum(
+        &["run", "--service", "gateway", "--listen", &listen(ports[6])],
+        &admin_env,
+        ports[6],
+    )
+    .await;
+    let meetings = graphql(
+        &format!("{}/t/musterstadt/graphql", url(ports[6])),
+        "{ meetings(first: 1) { nodes { id } } }",
+        &[],
+    )
+    .await;
+    let meeting = meetings["data"]["meetings"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{meetings}"))
+        .to_owned();
+    let pdf: Vec<u8> = crate::documents::pdf_with_text("Split")
+        .into_iter()
+        .chain(std::iter::repeat_n(b'\n', 3 * 1024 * 1024))
+        .collect();
+    let uploaded = http()
+        .post(format!(
+            "{}/t/musterstadt/files?ownerKind=meeting&ownerId={meeting}&role=attachment&public=true&fileName=Split.pdf",
+            url(ports[6])
+        ))
+        .body(pdf.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+    let uploaded: serde_json::Value = uploaded.json().await.unwrap();
+    let file = uploaded["file_id"].as_str().unwrap();
+    let download = http()
+        .get(format!(
+            "{}/t/musterstadt/files/{file}/download",
+            url(ports[6])
+        ))
+        .header("range", "bytes=0-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 206);
+    assert_eq!(download.bytes().await.unwrap().as_ref(), b"%PDF-1.4");
+    let download = http()
+        .get(format!(
+            "{}/t/musterstadt/files/{file}/download",
+            url(ports[6])
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.bytes().await.unwrap().as_ref(), &pdf[..]);
+    std::fs::remove_dir_all(&files).ok();
 
     // The council routes refuse internal calls without a valid token too.
     let r = http()
