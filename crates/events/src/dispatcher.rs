@@ -20,10 +20,10 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 const MAX_LISTEN_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Hands each tenant's outbox events to every registered [`Consumer`], each event once per
-/// consumer, in `seq` order. Cheap to clone.
+/// consumer, in `seq` order, in batches of up to [`Consumer::batch_limit`]. Cheap to clone.
 ///
 /// Several dispatchers (threads, processes) may deliver the same tenant at once: a consumer's
-/// cursor row is locked while one of its events is handled, so the others wait and then
+/// cursor row is locked while a batch of its events is handled, so the others wait and then
 /// continue after it.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -48,17 +48,18 @@ impl std::fmt::Debug for Dispatcher {
 /// What one [`Dispatcher::deliver_tenant`] round did.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryReport {
-    /// Events handled and committed, summed over consumers.
+    /// Events handled and committed, summed over consumers (every event of a batch counts).
     pub handled: usize,
-    /// Consumers that stopped at an event this round; they get it again next round.
+    /// Consumers that stopped at a batch this round, each reported at the batch's first event;
+    /// they get the batch again next round.
     pub failures: Vec<DeliveryFailure>,
     /// Outbox rows newly marked delivered.
     pub marked_delivered: u64,
 }
 
 impl DeliveryReport {
-    /// Logs a consumer's failure at an event and keeps it for the caller; the consumer stops
-    /// for this round and gets the event again next round.
+    /// Logs a consumer's failure at a batch (named by its first event) and keeps it for the
+    /// caller; the consumer stops for this round and gets the batch again next round.
     fn failed(&mut self, failure: DeliveryFailure, event_type: &str) {
         tracing::warn!(
             consumer = failure.consumer,
@@ -72,7 +73,9 @@ impl DeliveryReport {
     }
 }
 
-/// A consumer that failed at an event (already logged as a warning).
+/// A consumer that failed at a batch of events (already logged as a warning). `event_id` and
+/// `seq` are those of the batch's first event, where the next round starts again; the error
+/// may be about any event of the batch.
 #[derive(Debug, Clone)]
 pub struct DeliveryFailure {
     pub consumer: &'static str,
@@ -127,8 +130,8 @@ impl Dispatcher {
         self
     }
 
-    /// Hands every consumer the tenant's events after its cursor, then marks the events that
-    /// every consumer has passed as delivered.
+    /// Hands every consumer the tenant's events after its cursor, batch by batch, then marks
+    /// the events that every consumer has passed as delivered.
     ///
     /// A handler error is not an error of the round: it is logged, reported in
     /// [`DeliveryReport::failures`], and that consumer stops for this round. So is a failure to
@@ -153,10 +156,12 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// One transaction per event: lock the cursor, read the next event, handle, advance,
-    /// commit. The lock keeps concurrent dispatchers from handing the same event twice.
-    /// Every transaction here first holds off migrations and purges of the schema: visiting
-    /// every tenant all the time, the dispatcher would otherwise deadlock with them.
+    /// One transaction per batch: lock the cursor, read up to the consumer's
+    /// [`batch_limit`](Consumer::batch_limit) events after it, handle them, advance the cursor
+    /// to the last of them, commit. The lock keeps concurrent dispatchers from handing the same
+    /// events twice. Every transaction here first holds off migrations and purges of the
+    /// schema: visiting every tenant all the time, the dispatcher would otherwise deadlock with
+    /// them.
     async fn deliver_to(
         &self,
         scope: &TenantScope,
@@ -164,35 +169,37 @@ impl Dispatcher {
         report: &mut DeliveryReport,
     ) -> Result<(), TenancyError> {
         let name = consumer.name();
+        let limit = consumer.batch_limit().max(1);
         loop {
             let tx = self.db.begin_tenant(scope).await?;
             tx.hold_off_schema_changes().await?;
             let last_seq = lock_cursor(tx.conn(), name).await?;
-            let Some(event) = next_event(tx.conn(), last_seq, scope.tenant_id()).await? else {
+            let events = next_events(tx.conn(), last_seq, scope.tenant_id(), limit).await?;
+            let (Some(first), Some(last)) = (events.first(), events.last()) else {
                 // Keeps a newly created cursor row and releases the lock.
                 tx.commit().await?;
                 return Ok(());
             };
-            let failed = match consumer.handle(&tx, &event).await {
+            let failed = match consumer.handle_batch(&tx, &events).await {
                 Err(error) => {
-                    // Rolls back the handler's writes and releases the cursor: the event is
-                    // offered again next round.
+                    // Rolls back the handler's writes and releases the cursor: the whole
+                    // batch is offered again next round.
                     drop(tx);
                     Some(error.to_string())
                 }
-                Ok(()) => advance_and_commit(tx, name, event.seq).await.err(),
+                Ok(()) => advance_and_commit(tx, name, last.seq).await.err(),
             };
             if let Some(error) = failed {
                 let failure = DeliveryFailure {
                     consumer: name,
-                    event_id: event.id,
-                    seq: event.seq,
+                    event_id: first.id,
+                    seq: first.seq,
                     error,
                 };
-                report.failed(failure, &event.event_type);
+                report.failed(failure, &first.event_type);
                 return Ok(());
             }
-            report.handled += 1;
+            report.handled += events.len();
         }
     }
 
@@ -524,24 +531,29 @@ async fn lock_cursor(conn: &DatabaseTransaction, consumer: &str) -> Result<i64, 
     get(&row, "last_seq")
 }
 
-async fn next_event(
+/// Up to `limit` events after `after`, in `seq` order.
+async fn next_events(
     conn: &DatabaseTransaction,
     after: i64,
     tenant: Uuid,
-) -> Result<Option<Envelope>, DbErr> {
-    let sql = format!("SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE seq > $1 ORDER BY seq LIMIT 1");
-    conn.query_one_raw(Statement::from_sql_and_values(
+    limit: usize,
+) -> Result<Vec<Envelope>, DbErr> {
+    let sql = format!("SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    conn.query_all_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
-        [after.into()],
+        [after.into(), limit.into()],
     ))
     .await?
-    .map(|row| envelope_from_row(&row, tenant))
-    .transpose()
+    .iter()
+    .map(|row| envelope_from_row(row, tenant))
+    .collect()
 }
 
-/// Moves the cursor past `seq` and commits it together with the handler's writes. Any error
-/// here is the consumer's failure: a commit can fail because of what the handler wrote.
+/// Moves the cursor to `seq` (the last event handled) and commits it together with the
+/// handler's writes. Any error here is the consumer's failure: a commit can fail because of
+/// what the handler wrote.
 async fn advance_and_commit(tx: TenantTx, consumer: &str, seq: i64) -> Result<(), String> {
     tx.conn()
         .execute_raw(Statement::from_sql_and_values(

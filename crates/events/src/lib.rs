@@ -11,14 +11,23 @@
 //! - [`append`] also calls `pg_notify` in that transaction. PostgreSQL delivers a notification
 //!   only on commit, so the wake-up can never announce something that did not happen.
 //! - Every [`Consumer`] has a cursor (`event_cursors`, the last `seq` it has handled) in the
-//!   tenant schema. The [`Dispatcher`] hands a consumer one event at a time inside a tenant
-//!   transaction that also advances the cursor: what the handler writes into the tenant schema
-//!   commits together with the cursor, so in the database each event takes effect exactly
-//!   once. Effects outside the database (search index, mail, caches) can be repeated after a
-//!   crash between the effect and the commit: such consumers must be idempotent by event id.
+//!   tenant schema. The [`Dispatcher`] hands a consumer a batch of events (one by default, up
+//!   to [`Consumer::batch_limit`]) inside a tenant transaction that also advances the cursor
+//!   past the batch: what the handler writes into the tenant schema commits together with the
+//!   cursor, so in the database each event takes effect exactly once. Effects outside the
+//!   database (search index, mail, caches) can be repeated after a crash between the effect and
+//!   the commit, or after a failure later in the same batch: such consumers must be idempotent
+//!   by event id.
 //! - [`Dispatcher::run`] is the background loop of the all-in-one process: it listens for the
 //!   notifications and also sweeps every tenant periodically, because notifications are lost
 //!   whenever nobody is listening.
+//! - In split mode, services in other processes get events through Redis Streams
+//!   ([`stream`]): the [`Relay`] is a consumer that publishes every tenant's events to one
+//!   stream, 500 to a batch, and lets its cursor advance only once Redis has them, so an event
+//!   is never lost on the way and at worst published twice. A [`StreamWorker`] per service
+//!   reads the stream in the service's consumer group, hands batches to a [`StreamHandler`],
+//!   acknowledges them only after it succeeded, re-claims what a crashed worker left pending,
+//!   trims what every group has acknowledged, and rides out Redis outages.
 //! - The installation-wide outbox (`control.platform_events`, e.g. `tenant.purged`, written by
 //!   `plenum-tenancy`) is delivered the same way to [`PlatformConsumer`]s, with cursors in the
 //!   control schema.
@@ -46,9 +55,11 @@ mod consumer;
 mod dispatcher;
 mod migrations;
 mod outbox;
+pub mod stream;
 
 pub use consumer::{Consumer, PlatformConsumer};
 pub use dispatcher::{DeliveryFailure, DeliveryReport, Dispatcher, SWEEP_INTERVAL};
 pub use migrations::migrations;
 pub use outbox::{CHANNEL, Envelope, NewEvent, append, append_many};
 pub use plenum_tenancy::{PLATFORM_CHANNEL, PlatformEvent};
+pub use stream::{Relay, STREAM_KEY, StreamHandler, StreamWorker};
