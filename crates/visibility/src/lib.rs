@@ -14,6 +14,7 @@
 
 pub mod permissions;
 mod rules;
+pub mod tags;
 
 pub use permissions::{Operation, allowed};
 

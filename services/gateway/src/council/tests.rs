@@ -156,6 +156,19 @@ impl CouncilApi for Fake {
         Err(ServiceError::forbidden("the fake keeps no access log"))
     }
 
+    async fn index_sources(
+        &self,
+        _: &Identity,
+        _: Uuid,
+        _: plenum_tenants::council::SourceRequest,
+    ) -> ServiceResult<Vec<plenum_tenants::council::IndexSource>> {
+        Err(ServiceError::forbidden("the fake feeds no index"))
+    }
+
+    async fn search_tags(&self, _: &Identity, _: Uuid) -> ServiceResult<Option<Vec<String>>> {
+        Ok(None)
+    }
+
     async fn record_file_content(
         &self,
         _: &Identity,

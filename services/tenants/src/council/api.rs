@@ -1,6 +1,7 @@
 //! The interface of the council domain, in-process or remote.
 
 use super::model::{FileFields, Kind, NewObject, Object, OrganizationKind};
+pub use super::search_source::{INDEXED_KINDS, IndexSource, MAX_SOURCES, SourceRequest};
 use chrono::{DateTime, NaiveDate, Utc};
 use plenum_errors::ServiceResult;
 use plenum_identity::Identity;
@@ -268,4 +269,21 @@ pub trait CouncilApi: Send + Sync {
         tenant: Uuid,
         query: AccessLogQuery,
     ) -> ServiceResult<AccessLogPage>;
+
+    /// What the search index is to hold of the objects `request` names, with their access
+    /// tags. Only Plenum's own services may ask (FORBIDDEN otherwise).
+    async fn index_sources(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        request: SourceRequest,
+    ) -> ServiceResult<Vec<IndexSource>>;
+
+    /// The access tags `caller` holds in the tenant (`None`: sees everything), for filtering
+    /// search hits.
+    async fn search_tags(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+    ) -> ServiceResult<Option<Vec<String>>>;
 }

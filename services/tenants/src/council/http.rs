@@ -2,8 +2,8 @@
 //! `/internal/v1/council/`, served by the tenants role.
 
 use super::api::{
-    AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, ListQuery,
-    Page, Relation,
+    AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, IndexSource,
+    ListQuery, Page, Relation, SourceRequest,
 };
 use super::model::{Kind, NewObject, Object};
 use axum::Router;
@@ -67,6 +67,13 @@ enum Call {
         tenant: Uuid,
         content: FileContent,
     },
+    IndexSources {
+        tenant: Uuid,
+        request: SourceRequest,
+    },
+    SearchTags {
+        tenant: Uuid,
+    },
 }
 
 impl Call {
@@ -81,6 +88,8 @@ impl Call {
             Call::Import { .. } => "import",
             Call::AccessLog { .. } => "access_log",
             Call::RecordFileContent { .. } => "record_file_content",
+            Call::IndexSources { .. } => "index_sources",
+            Call::SearchTags { .. } => "search_tags",
         }
     }
 }
@@ -107,6 +116,10 @@ async fn dispatch(api: &dyn CouncilApi, caller: &Identity, call: Call) -> Respon
         Call::RecordFileContent { tenant, content } => {
             reply(api.record_file_content(caller, tenant, content).await)
         }
+        Call::IndexSources { tenant, request } => {
+            reply(api.index_sources(caller, tenant, request).await)
+        }
+        Call::SearchTags { tenant } => reply(api.search_tags(caller, tenant).await),
     }
 }
 
@@ -249,5 +262,23 @@ impl CouncilApi for CouncilClient {
     ) -> ServiceResult<Object> {
         self.call(caller, Call::RecordFileContent { tenant, content })
             .await
+    }
+
+    async fn index_sources(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        request: SourceRequest,
+    ) -> ServiceResult<Vec<IndexSource>> {
+        self.call(caller, Call::IndexSources { tenant, request })
+            .await
+    }
+
+    async fn search_tags(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+    ) -> ServiceResult<Option<Vec<String>>> {
+        self.call(caller, Call::SearchTags { tenant }).await
     }
 }

@@ -10,14 +10,16 @@ mod http;
 pub mod model;
 pub mod numbering;
 mod query;
+mod search_source;
 mod service;
 mod store;
 mod validate;
 mod visibility;
 
 pub use api::{
-    AccessLogEntry, AccessLogPage, AccessLogQuery, CouncilApi, FileContent, Filter, ImportBatch,
-    ImportReport, ListQuery, MAX_BATCH, MAX_PAGE_SIZE, Page, Relation, SortBy,
+    AccessLogEntry, AccessLogPage, AccessLogQuery, CouncilApi, FileContent, Filter, INDEXED_KINDS,
+    ImportBatch, ImportReport, IndexSource, ListQuery, MAX_BATCH, MAX_PAGE_SIZE, MAX_SOURCES, Page,
+    Relation, SortBy, SourceRequest,
 };
 pub use http::{CouncilClient, routes};
 pub use service::{CouncilService, agenda_numbers, meeting_year};

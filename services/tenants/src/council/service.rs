@@ -3,8 +3,8 @@
 
 use super::access_log;
 use super::api::{
-    AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, ListQuery,
-    Page, Relation,
+    AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, IndexSource,
+    ListQuery, Page, Relation, SourceRequest,
 };
 use super::model::*;
 use super::numbering::{self, NumberInput, Pattern};
@@ -812,5 +812,32 @@ impl CouncilApi for CouncilService {
         let tx = self.tx(tenant).await?;
         let page = access_log::query(&tx, &query).await?;
         done(tx, page).await
+    }
+
+    async fn index_sources(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        request: SourceRequest,
+    ) -> ServiceResult<Vec<IndexSource>> {
+        // Sources hold non-public text beside the tags that guard it: only the indexer reads them.
+        if !caller.is_system() {
+            return Err(ServiceError::forbidden(
+                "only Plenum's search service reads index sources",
+            ));
+        }
+        let tx = self.tx(tenant).await?;
+        let sources = super::search_source::read(&tx, request).await?;
+        done(tx, sources).await
+    }
+
+    async fn search_tags(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+    ) -> ServiceResult<Option<Vec<String>>> {
+        let tx = self.tx(tenant).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        done(tx, viewer.search_tags()).await
     }
 }
