@@ -17,12 +17,12 @@ use uuid::Uuid;
 /// Markers and who may see them.
 pub(crate) const BA_NONPUBLIC: &str = "LEAKBANP";
 pub(crate) const FA_NONPUBLIC: &str = "LEAKFANP";
-const DRAFT_BAU: &str = "LEAKDRAFTBAU";
-const DRAFT_ORD: &str = "LEAKDRAFTORD";
-const PAPER_NP_BA: &str = "LEAKNPPAPERBA";
-const PAPER_NP_FA: &str = "LEAKNPPAPERFA";
+pub(crate) const DRAFT_BAU: &str = "LEAKDRAFTBAU";
+pub(crate) const DRAFT_ORD: &str = "LEAKDRAFTORD";
+pub(crate) const PAPER_NP_BA: &str = "LEAKNPPAPERBA";
+pub(crate) const PAPER_NP_FA: &str = "LEAKNPPAPERFA";
 const CONTACT: &str = "LEAKCONTACT";
-const BETA: &str = "LEAKBETA";
+pub(crate) const BETA: &str = "LEAKBETA";
 const ALL_MARKERS: [&str; 8] = [
     BA_NONPUBLIC,
     FA_NONPUBLIC,

@@ -62,6 +62,7 @@ impl TestDb {
         let scratch = std::env::temp_dir().join(format!("plenum-test-{}", self.name));
         s.documents.root = scratch.join("files");
         s.documents.work_dir = scratch.join("work");
+        s.search.dir = scratch.join("search");
         s
     }
 }
@@ -72,6 +73,7 @@ pub struct Server {
     pub app_tenants: Option<std::sync::Arc<plenum_tenants::TenantsService>>,
     pub app_council: Option<std::sync::Arc<plenum_tenants::CouncilService>>,
     pub app_documents: Option<plenum_documents::DocumentsService>,
+    pub app_search: Option<plenum_search::SearchService>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -90,6 +92,7 @@ pub async fn serve(mut settings: Settings) -> Server {
     let app_tenants = app.tenants.clone();
     let app_council = app.council.clone();
     let app_documents = app.documents.clone();
+    let app_search = app.search.clone();
     let task = tokio::spawn(async move {
         plenum::app::serve(app, listener, Duration::from_secs(1))
             .await
@@ -100,6 +103,7 @@ pub async fn serve(mut settings: Settings) -> Server {
         app_tenants,
         app_council,
         app_documents,
+        app_search,
         task,
     }
 }

@@ -15,7 +15,10 @@ use plenum_documents::{
 use plenum_events::Dispatcher;
 use plenum_gateway::{Backends, Edge, Gateway, GatewayClient, GatewayOptions, GraphqlApi};
 use plenum_identity::internal_token::TokenKey;
-use plenum_search::{SearchApi, SearchClient, SearchService};
+use plenum_search::{
+    EmbeddedBackend, IndexConsumer, Indexer, PurgeConsumer, SearchApi, SearchBackend, SearchClient,
+    SearchService,
+};
 use plenum_tenancy::Database;
 use plenum_tenants::{
     CouncilApi, CouncilClient, CouncilService, TenantsApi, TenantsClient, TenantsService,
@@ -37,6 +40,10 @@ pub struct App {
     pub events: Option<Dispatcher>,
     /// The documents service of this process, for its periodic sweep.
     pub documents: Option<DocumentsService>,
+    /// The search service of this process.
+    pub search: Option<SearchService>,
+    /// With Redis: feeds this process's search index from the event stream.
+    pub search_worker: Option<plenum_events::StreamWorker>,
     pub sweep: (Duration, Duration),
 }
 
@@ -143,11 +150,14 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let runs = |role| roles.contains(&role);
     let edge_needed = runs(ServiceRole::Gateway) || runs(ServiceRole::Portal);
 
-    let database = if runs(ServiceRole::Tenants) || runs(ServiceRole::Documents) {
-        Some(connect_database(settings).await?)
-    } else {
-        None
-    };
+    // Without Redis, a search role of its own reads events from the database's outbox.
+    let search_reads_outbox = runs(ServiceRole::Search) && settings.redis.url.is_none();
+    let database =
+        if runs(ServiceRole::Tenants) || runs(ServiceRole::Documents) || search_reads_outbox {
+            Some(connect_database(settings).await?)
+        } else {
+            None
+        };
     let local_tenants = match &database {
         Some(db) if runs(ServiceRole::Tenants) => {
             Some(Arc::new(tenants_service(settings, db.clone())?))
@@ -169,9 +179,16 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         .map(|db| Arc::new(CouncilService::new(db.clone())));
     let council: Option<Arc<dyn CouncilApi>> = match &local_council {
         Some(local) => Some(local.clone()),
-        None if runs(ServiceRole::Gateway) || runs(ServiceRole::Documents) => Some(Arc::new(
-            CouncilClient::new(peer(settings, ServiceRole::Tenants)?, key.clone(), ttl),
-        )),
+        None if runs(ServiceRole::Gateway)
+            || runs(ServiceRole::Documents)
+            || runs(ServiceRole::Search) =>
+        {
+            Some(Arc::new(CouncilClient::new(
+                peer(settings, ServiceRole::Tenants)?,
+                key.clone(),
+                ttl,
+            )))
+        }
         None => None,
     };
     let local_documents = match (&database, runs(ServiceRole::Documents)) {
@@ -199,7 +216,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     };
     let documents: Option<Arc<dyn DocumentsApi>> = if let Some(local) = &local_documents {
         Some(Arc::new(local.clone()))
-    } else if runs(ServiceRole::Gateway) {
+    } else if runs(ServiceRole::Gateway) || runs(ServiceRole::Search) {
         Some(Arc::new(DocumentsClient::new(
             peer(settings, ServiceRole::Documents)?,
             key.clone(),
@@ -208,8 +225,27 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     } else {
         None
     };
-    let search: Option<Arc<dyn SearchApi>> = if runs(ServiceRole::Search) {
-        Some(Arc::new(SearchService))
+    let local_search = if runs(ServiceRole::Search) {
+        let backend: Arc<dyn SearchBackend> = Arc::new(
+            EmbeddedBackend::open(&settings.search.dir)
+                .map_err(|e| anyhow::anyhow!("search.dir: {}", e.message))?,
+        );
+        let council = council.clone().expect("set for the search role");
+        let indexer = Indexer::new(
+            council.clone(),
+            documents.clone().expect("set for the search role"),
+            backend,
+        );
+        Some(SearchService::new(
+            council,
+            indexer,
+            settings.search.max_page,
+        ))
+    } else {
+        None
+    };
+    let search: Option<Arc<dyn SearchApi>> = if let Some(local) = &local_search {
+        Some(Arc::new(local.clone()))
     } else if runs(ServiceRole::Gateway) {
         Some(Arc::new(SearchClient::new(
             peer(settings, ServiceRole::Search)?,
@@ -233,8 +269,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             key.clone(),
         ));
     }
-    if runs(ServiceRole::Search) {
-        router = router.merge(plenum_search::routes(Arc::new(SearchService), key.clone()));
+    if let Some(local) = &local_search {
+        router = router.merge(plenum_search::routes(Arc::new(local.clone()), key.clone()));
     }
 
     let mut gateway = None;
@@ -346,7 +382,38 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             settings.documents.work_dir.clone(),
         )));
     }
-    let events = database.clone().map(|db| Dispatcher::new(db, consumers));
+    let mut platform_consumers: Vec<Arc<dyn plenum_events::PlatformConsumer>> = Vec::new();
+    let mut search_worker = None;
+    if let Some(url) = &settings.redis.url {
+        // Split mode's transport: every process that delivers the outbox publishes it to the
+        // stream (they share one cursor), and the search role reads it there.
+        if database.is_some() {
+            consumers.push(Arc::new(
+                plenum_events::Relay::new(url).map_err(|e| anyhow::anyhow!("redis.url: {e}"))?,
+            ));
+        }
+        if let Some(local) = &local_search {
+            search_worker = Some(
+                plenum_events::StreamWorker::new(url, "search", Arc::new(local.indexer().clone()))
+                    .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?
+                    .batch(settings.search.batch)
+                    .claim_idle(Duration::from_secs(settings.search.claim_idle_secs)),
+            );
+        }
+    } else if let Some(local) = &local_search {
+        consumers.push(Arc::new(IndexConsumer::new(
+            local.indexer().clone(),
+            settings.search.batch,
+        )));
+    }
+    if let (Some(local), Some(_)) = (&local_search, &database) {
+        platform_consumers.push(Arc::new(PurgeConsumer::new(
+            local.indexer().backend().clone(),
+        )));
+    }
+    let events = database
+        .clone()
+        .map(|db| Dispatcher::new(db, consumers).with_platform_consumers(platform_consumers));
     Ok(App {
         router,
         database,
@@ -355,6 +422,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         council: local_council,
         events,
         documents: local_documents,
+        search: local_search,
+        search_worker,
         sweep: (
             Duration::from_secs(settings.documents.sweep_interval_secs),
             Duration::from_secs(settings.documents.sweep_grace_secs),
@@ -373,6 +442,12 @@ pub async fn serve(
     if let Some(events) = app.events {
         let mut stopped = stop.subscribe();
         tokio::spawn(events.run(async move {
+            let _ = stopped.changed().await;
+        }));
+    }
+    if let Some(worker) = app.search_worker {
+        let mut stopped = stop.subscribe();
+        tokio::spawn(worker.run(async move {
             let _ = stopped.changed().await;
         }));
     }

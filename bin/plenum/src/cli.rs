@@ -1,4 +1,4 @@
-//! The command line: `plenum run | migrate | tenant … | bench … | config check`.
+//! The command line: `plenum run | migrate | tenant … | demo | search reindex | schema | bench … | config check`.
 
 use crate::app;
 use crate::migrations::tenant_migrations;
@@ -61,6 +61,11 @@ enum Command {
         scale: crate::demo::Scale,
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
+    },
+    /// Search indexes.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
     },
     /// The GraphQL schema.
     Schema {
@@ -175,6 +180,19 @@ enum BenchCommand {
         /// Keep the benchmark database instead of dropping it.
         #[arg(long)]
         keep: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild indexes from the database beside the current ones, then switch (no downtime).
+    Reindex {
+        /// The tenant to rebuild.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        tenant: Option<String>,
+        /// Every active tenant.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -326,6 +344,16 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
         } => {
             let report = crate::demo::run(settings, &tenant, scale, seed).await?;
             println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search {
+            command: SearchCommand::Reindex { tenant, all },
+        } => {
+            let target = match (tenant, all) {
+                (Some(slug), false) => crate::search_cli::Target::Tenant(slug),
+                _ => crate::search_cli::Target::All,
+            };
+            crate::search_cli::reindex(settings, target).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema {

@@ -9,3 +9,4 @@ pub mod cli;
 pub mod demo;
 pub mod migrations;
 mod readiness;
+mod search_cli;

@@ -29,6 +29,34 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub telemetry: TelemetrySettings,
     pub documents: DocumentsSettings,
+    pub search: SearchSettings,
+}
+
+/// The search service: where the embedded index lives and how events reach it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchSettings {
+    /// Directory of the embedded (tantivy) index, one subdirectory per tenant. Needs a
+    /// persistent volume and a single search replica.
+    pub dir: std::path::PathBuf,
+    /// Events indexed per commit.
+    pub batch: usize,
+    /// With Redis: seconds before the pending events of a vanished search process are taken
+    /// over by another.
+    pub claim_idle_secs: u64,
+    /// Most hits one page returns.
+    pub max_page: u32,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            dir: "data/search".into(),
+            batch: 200,
+            claim_idle_secs: 60,
+            max_page: 100,
+        }
+    }
 }
 
 /// Where file bytes are kept.
@@ -446,6 +474,15 @@ impl Settings {
         }
         if docs.extract_timeout_secs == 0 {
             return invalid("documents.extract_timeout_secs", "must be at least 1");
+        }
+        if !(1..=10_000).contains(&self.search.batch) {
+            return invalid("search.batch", "must be between 1 and 10000");
+        }
+        if self.search.claim_idle_secs == 0 {
+            return invalid("search.claim_idle_secs", "must be at least 1");
+        }
+        if !(1..=1000).contains(&self.search.max_page) {
+            return invalid("search.max_page", "must be between 1 and 1000");
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ mod files;
 mod http;
 pub mod rate_limit;
 mod schema;
+mod search;
 
 pub use edge::{Edge, ResolvedTenant, TENANT_HEADER};
 pub use executor::{GatewayClient, GraphqlApi};

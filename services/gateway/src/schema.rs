@@ -5,6 +5,7 @@ use crate::access::AccessQuery;
 use crate::council::{CouncilLists, CouncilLookups, CouncilMutation};
 use crate::documents::DocumentsMutation;
 use crate::errors::to_gql;
+use crate::search::SearchQuery;
 use crate::{Backends, GatewayOptions};
 use async_graphql::{
     Context, EmptySubscription, Enum, ID, InputObject, MergedObject, Object, Result, Schema,
@@ -20,7 +21,13 @@ pub type PlenumSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Every query: the tenant and service health, council lookups and council lists.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(TenantQuery, AccessQuery, CouncilLookups, CouncilLists);
+pub struct Query(
+    TenantQuery,
+    AccessQuery,
+    CouncilLookups,
+    CouncilLists,
+    SearchQuery,
+);
 
 /// Every mutation: tenant administration and the council's create, update and delete.
 #[derive(MergedObject, Default)]

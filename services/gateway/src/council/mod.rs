@@ -2,7 +2,7 @@
 //! DataLoaders), lookups, cursor connections and create/update/delete mutations, all over
 //! [`plenum_tenants::council::CouncilApi`].
 
-mod body;
+pub(crate) mod body;
 mod connection;
 mod enums;
 mod file_bytes;
