@@ -28,6 +28,7 @@ run: build
 	export PLENUM_DATABASE__URL=$$DATABASE_URL PLENUM_REDIS__URL=$$REDIS_URL
 	export PLENUM_GATEWAY__GRAPHIQL=true
 	export PLENUM_DOCUMENTS__ROOT=$$PWD/.local/run-data/files PLENUM_DOCUMENTS__WORK_DIR=$$PWD/.local/run-data/work
+	export PLENUM_SEARCH__DIR=$$PWD/.local/run-data/search
 	# Development only: local GraphQL callers act as the operator (they can write).
 	export PLENUM_GATEWAY__PLATFORM_ADMIN_API=true
 	target/debug/plenum migrate

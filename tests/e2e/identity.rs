@@ -971,8 +971,35 @@ fn generated_queries(schema: &Schema, w: &World) -> Vec<String> {
             ));
             continue;
         } else {
-            variants.push(String::new());
-            let mut opts = Vec::new();
+            // Required text arguments: a search for every marker (they share a prefix) and
+            // for everything; other required arguments are not generated.
+            let required: Vec<&Value> = field["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["type"]["kind"] == "NON_NULL" && a["defaultValue"].is_null())
+                .collect();
+            if required.iter().any(|a| a["name"] != "query") {
+                continue;
+            }
+            let bases: Vec<&str> = if required.is_empty() {
+                vec![""]
+            } else {
+                vec!["query: \"LEAK\"", "query: \"\""]
+            };
+            for base in &bases {
+                variants.push(if base.is_empty() {
+                    String::new()
+                } else {
+                    format!("({base})")
+                });
+            }
+            let mut opts: Vec<String> = bases
+                .first()
+                .filter(|b| !b.is_empty())
+                .map(|b| b.to_string())
+                .into_iter()
+                .collect();
             for (n, t) in &args {
                 match t.as_str() {
                     "Boolean" => opts.push(format!("{n}: true")),
@@ -983,7 +1010,7 @@ fn generated_queries(schema: &Schema, w: &World) -> Vec<String> {
                     _ => {}
                 }
             }
-            if !opts.is_empty() {
+            if opts.len() > usize::from(!required.is_empty()) {
                 variants.push(format!("({})", opts.join(", ")));
             }
         }

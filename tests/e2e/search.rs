@@ -475,7 +475,7 @@ fn graded_queries() -> Vec<Graded> {
 
 fn data(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/search")
+        .join("fixtures/search")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -818,4 +818,231 @@ async fn changes_are_searchable_within_seconds() {
     // The previous title is gone from the index.
     let old = search_as(&w, None, "Latenzprobe0x", 5).await;
     assert_eq!(old["totalCount"].as_i64(), Some(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Split mode's transport: the outbox through Redis Streams, across a crash
+// ---------------------------------------------------------------------------------------------
+
+/// Every paper as the database has it and as the index has it, as (id, title) pairs.
+async fn papers_both_ways(
+    graphql_url: &str,
+) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+    let h = [("x-plenum-tenant", "stadt")];
+    let listed = plenum_tests::graphql(
+        graphql_url,
+        "{ papers(first: 500) { nodes { id title } } }",
+        &h,
+    )
+    .await;
+    let found = plenum_tests::graphql(
+        graphql_url,
+        "{ search(query: \"\", first: 100, filter: { kinds: [PAPER] }) { hits { id title } } }",
+        &h,
+    )
+    .await;
+    let pairs = |v: &Value| -> BTreeSet<(String, String)> {
+        v.as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|p| {
+                (
+                    p["id"].as_str().unwrap().to_owned(),
+                    p["title"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    (
+        pairs(&listed["data"]["papers"]["nodes"]),
+        pairs(&found["data"]["search"]["hits"]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_redis_every_change_reaches_the_index_across_a_crash() {
+    let tdb = plenum_tests::fresh_database().await;
+    let redis = std::env::var("PLENUM_TEST_REDIS_URL").expect("PLENUM_TEST_REDIS_URL (make test)");
+    let db_env = [("PLENUM_DATABASE__URL", tdb.url.as_str())];
+    assert_eq!(plenum_tests::plenum(&["migrate"], &db_env).await.0, 0);
+    let (code, _, err) =
+        plenum_tests::plenum(&["tenant", "create", "stadt", "--name", "Stadt"], &db_env).await;
+    assert_eq!(code, 0, "{err}");
+    let dir = scratch("redis");
+    let port = plenum_tests::free_port();
+    let env: Vec<(String, String)> = [
+        ("PLENUM_DATABASE__URL", tdb.url.clone()),
+        ("PLENUM_REDIS__URL", redis.clone()),
+        (
+            "PLENUM_REDIS__EVENTS_STREAM",
+            format!("plenum:events:{}", tdb.name),
+        ),
+        ("PLENUM_SEARCH__DIR", dir.to_string_lossy().into_owned()),
+        ("PLENUM_SEARCH__CLAIM_IDLE_SECS", "1".into()),
+        ("PLENUM_SEARCH__BATCH", "7".into()),
+        (
+            "PLENUM_SERVER__PUBLIC_BASE_URL",
+            format!("http://127.0.0.1:{port}/"),
+        ),
+        ("PLENUM_GATEWAY__PLATFORM_ADMIN_API", "true".into()),
+        ("PLENUM_GATEWAY__TENANT_CACHE_SECS", "0".into()),
+        ("PLENUM_RATE_LIMIT__ENABLED", "false".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let h = [("x-plenum-tenant", "stadt")];
+    let create = |n: usize| {
+        format!(
+            "mutation {{ createPaper(input: {{ title: \"Streamprobe {n}\", paperType: \
+             \"Beschlussvorlage\", paperDate: \"2026-05-0{}\", public: true }}) {{ id }} }}",
+            n % 9 + 1
+        )
+    };
+
+    // Changes, then a hard kill while the index is still catching up.
+    let mut first = plenum_tests::spawn_plenum(&["run", "--listen", &listen], &env, port).await;
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        let answer = plenum_tests::graphql(&url, &create(n), &h).await;
+        ids.push(
+            answer["data"]["createPaper"]["id"]
+                .as_str()
+                .expect("created")
+                .to_owned(),
+        );
+    }
+    first.child.start_kill().unwrap();
+    first.child.wait().await.unwrap();
+
+    // A new process takes over: it publishes what the old one had not, and re-claims what
+    // the old one had read but not acknowledged. More changes meanwhile.
+    let _second = plenum_tests::spawn_plenum(&["run", "--listen", &listen], &env, port).await;
+    for n in 30..40 {
+        plenum_tests::graphql(&url, &create(n), &h).await;
+    }
+    for id in &ids[..5] {
+        let q = format!(
+            "mutation {{ updatePaper(id: \"{id}\", patch: {{ title: \"Geändert {id}\" }}) {{ id }} }}"
+        );
+        plenum_tests::graphql(&url, &q, &h).await;
+    }
+    for id in &ids[5..8] {
+        plenum_tests::graphql(
+            &url,
+            &format!("mutation {{ deletePaper(id: \"{id}\") {{ id }} }}"),
+            &h,
+        )
+        .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (listed, found) = papers_both_ways(&url).await;
+        assert_eq!(listed.len(), 37);
+        if listed == found {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the index differs from the database: missing {:?}, extra {:?}",
+            listed.difference(&found).collect::<Vec<_>>(),
+            found.difference(&listed).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let pending = plenum_events::stream::pending_count(
+        &redis,
+        &format!("plenum:events:{}", tdb.name),
+        "search",
+    )
+    .await
+    .unwrap();
+    assert_eq!(pending, 0, "entries left unacknowledged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_rebuilds_an_index_from_the_database() {
+    let tdb = plenum_tests::fresh_database().await;
+    let db_env = [("PLENUM_DATABASE__URL", tdb.url.as_str())];
+    assert_eq!(plenum_tests::plenum(&["migrate"], &db_env).await.0, 0);
+    let (code, _, err) = plenum_tests::plenum(&["demo", "--tenant", "demo"], &db_env).await;
+    assert_eq!(code, 0, "{err}");
+    let dir = scratch("reindex");
+    let dir_text = dir.to_string_lossy().into_owned();
+    let env = [
+        ("PLENUM_DATABASE__URL", tdb.url.as_str()),
+        ("PLENUM_SEARCH__DIR", dir_text.as_str()),
+    ];
+    let (code, _, err) =
+        plenum_tests::plenum(&["search", "reindex", "--tenant", "demo"], &env).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("100 %") && err.contains("neu indiziert"),
+        "{err}"
+    );
+    let (code, _, err) =
+        plenum_tests::plenum(&["search", "reindex", "--tenant", "nirgendwo"], &env).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("nirgendwo"), "{err}");
+
+    // The rebuilt index holds every live paper of the demo, with its text.
+    let db = plenum_tenancy::Database::connect(
+        &tdb.url,
+        2,
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let tenant = db
+        .list_tenants(false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.slug == "demo")
+        .unwrap()
+        .id;
+    let backend = EmbeddedBackend::open(&dir).unwrap();
+    let mut papers_only = request("");
+    papers_only.filters.kinds = vec![Kind::Paper];
+    let indexed = backend
+        .search(tenant, &papers_only, 0, None)
+        .await
+        .unwrap()
+        .total;
+    let raw = tdb.raw().await;
+    use plenum_tenancy::sea_orm::ConnectionTrait;
+    let row = raw
+        .query_one_raw(plenum_tenancy::sea_orm::Statement::from_string(
+            plenum_tenancy::sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT count(*) AS n FROM t_{}.paper WHERE NOT deleted",
+                tenant.simple()
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let live: i64 = row.try_get("", "n").unwrap();
+    assert!(live > 0);
+    assert_eq!(indexed, live as u64);
+    // While this process holds the index, another cannot touch it.
+    let (code, _, err) = plenum_tests::plenum(&["search", "reindex", "--all"], &env).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("in use by another Plenum process"), "{err}");
+    drop(backend);
+    // A second rebuild replaces the first without duplicates.
+    let (code, _, err) = plenum_tests::plenum(&["search", "reindex", "--all"], &env).await;
+    assert_eq!(code, 0, "{err}");
+    let backend = EmbeddedBackend::open(&dir).unwrap();
+    assert_eq!(
+        backend
+            .search(tenant, &papers_only, 0, None)
+            .await
+            .unwrap()
+            .total,
+        live as u64
+    );
 }

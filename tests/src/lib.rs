@@ -63,6 +63,8 @@ impl TestDb {
         s.documents.root = scratch.join("files");
         s.documents.work_dir = scratch.join("work");
         s.search.dir = scratch.join("search");
+        // Tests share one Redis: each installation gets its own event stream.
+        s.redis.events_stream = format!("plenum:events:{}", self.name);
         s
     }
 }
@@ -88,6 +90,8 @@ pub async fn serve(mut settings: Settings) -> Server {
     let port = listener.local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}/");
     settings.server.public_base_url = url::Url::parse(&base).unwrap();
+    // Every process its own index (two replicas on one database do not share one).
+    settings.search.dir = settings.search.dir.join(format!("{port}"));
     let app = plenum::app::build(&settings).await.expect("build app");
     let app_tenants = app.tenants.clone();
     let app_council = app.council.clone();
@@ -159,10 +163,19 @@ pub async fn plenum(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String
 
 /// Starts `plenum run` with `env` and waits until `/healthz` answers on `port`.
 pub async fn spawn_plenum(args: &[&str], env: &[(String, String)], port: u16) -> Proc {
+    // Each process gets an index of its own unless the test shares one on purpose.
+    let search_dir = std::env::temp_dir()
+        .join(format!(
+            "plenum-search-{port}-{}",
+            uuid::Uuid::new_v4().simple()
+        ))
+        .to_string_lossy()
+        .into_owned();
     let child = tokio::process::Command::new(plenum_bin())
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PLENUM_SEARCH__DIR", search_dir)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -389,13 +389,16 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         // stream (they share one cursor), and the search role reads it there.
         if database.is_some() {
             consumers.push(Arc::new(
-                plenum_events::Relay::new(url).map_err(|e| anyhow::anyhow!("redis.url: {e}"))?,
+                plenum_events::Relay::new(url)
+                    .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?
+                    .stream(settings.redis.events_stream.clone()),
             ));
         }
         if let Some(local) = &local_search {
             search_worker = Some(
                 plenum_events::StreamWorker::new(url, "search", Arc::new(local.indexer().clone()))
                     .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?
+                    .stream(settings.redis.events_stream.clone())
                     .batch(settings.search.batch)
                     .claim_idle(Duration::from_secs(settings.search.claim_idle_secs)),
             );

@@ -75,6 +75,7 @@ impl BenchDb {
         let mut settings = settings.clone();
         settings.database.url = Some(bench_url.to_string());
         settings.server.services = ServiceRole::ALL.to_vec();
+        settings.search.dir = std::env::temp_dir().join(format!("{name}-search"));
         Ok(BenchDb {
             admin,
             name,
@@ -88,6 +89,7 @@ impl BenchDb {
         } else {
             let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
             self.admin.execute_unprepared(&drop).await.ok();
+            std::fs::remove_dir_all(&self.settings.search.dir).ok();
         }
     }
 }

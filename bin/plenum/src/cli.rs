@@ -170,6 +170,21 @@ enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Index a demo municipality plus generated file texts and time 20 typical searches,
+    /// against the same searches on the small demo.
+    Search {
+        #[arg(long, default_value = "large")]
+        scale: crate::demo::Scale,
+        /// Documents in the index: the demo's, topped up with generated file texts.
+        #[arg(long, default_value_t = 200_000)]
+        documents: usize,
+        /// Times each query is run (half as the public, half as a clerk).
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Keep the benchmark database instead of dropping it.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Provision many tenants and compare query latency with 1 and with N tenants present.
     Tenancy {
         #[arg(long, default_value_t = 1000)]
@@ -387,6 +402,18 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
                 },
         } => {
             crate::bench_council::council(settings, scale, queries, keep).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Search {
+                    scale,
+                    documents,
+                    rounds,
+                    keep,
+                },
+        } => {
+            crate::bench_search::search(settings, scale, documents, rounds, keep).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

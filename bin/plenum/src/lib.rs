@@ -5,6 +5,7 @@ pub mod app;
 mod bench;
 pub mod bench_council;
 mod bench_documents;
+mod bench_search;
 pub mod cli;
 pub mod demo;
 pub mod migrations;

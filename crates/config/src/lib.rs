@@ -275,17 +275,30 @@ impl std::fmt::Debug for DatabaseSettings {
     }
 }
 
-#[derive(Clone, Serialize, Deserialize, Default)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RedisSettings {
     /// `redis://host:port/db`; without it, Plenum keeps everything in process.
     pub url: Option<String>,
+    /// The stream that carries outbox events between processes; distinct per installation
+    /// when several share one Redis.
+    pub events_stream: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings {
+            url: None,
+            events_stream: "plenum:events".into(),
+        }
+    }
 }
 
 impl std::fmt::Debug for RedisSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisSettings")
             .field("url", &self.url.as_ref().map(|_| "<redacted>"))
+            .field("events_stream", &self.events_stream)
             .finish()
     }
 }

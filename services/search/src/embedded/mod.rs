@@ -100,21 +100,43 @@ struct TenantIndex {
 pub struct EmbeddedBackend {
     root: PathBuf,
     tenants: Mutex<HashMap<Uuid, Arc<Mutex<TenantIndex>>>>,
+    /// Held while this backend lives: one process per index directory, or a rebuild in one
+    /// would delete the files another still serves.
+    _lock: std::fs::File,
 }
 
 impl EmbeddedBackend {
-    /// Indexes below `root` (created when missing).
+    /// Indexes below `root` (created when missing). Fails when another process uses them.
     pub fn open(root: impl Into<PathBuf>) -> ServiceResult<EmbeddedBackend> {
         let root = root.into();
-        std::fs::create_dir_all(&root).map_err(|e| {
+        let unavailable = |what: &str, e: &dyn std::fmt::Display| {
             ServiceError::unavailable(format!(
-                "cannot create the search index directory {}: {e}",
+                "cannot {what} the search index directory {}: {e}",
                 root.display()
             ))
-        })?;
+        };
+        std::fs::create_dir_all(&root).map_err(|e| unavailable("create", &e))?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join(".plenum.lock"))
+            .map_err(|e| unavailable("open", &e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(ServiceError::unavailable(format!(
+                    "the search index directory {} is in use by another Plenum process; \
+                     only one process may use it (to rebuild while it runs, set peers.search)",
+                    root.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(unavailable("lock", &e)),
+        }
         Ok(EmbeddedBackend {
             root,
             tenants: Mutex::new(HashMap::new()),
+            _lock: lock,
         })
     }
 
