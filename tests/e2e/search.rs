@@ -9,7 +9,7 @@ use crate::oidc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use plenum_errors::ErrorCode;
 use plenum_search::model::{SearchFilters, SearchRequest, SearchSort};
-use plenum_search::{EmbeddedBackend, SearchBackend};
+use plenum_search::{EmbeddedBackend, MeiliBackend, SearchBackend};
 use plenum_tenants::council::IndexSource;
 use plenum_tenants::council::model::Kind;
 use serde_json::{Value, json};
@@ -363,6 +363,22 @@ async fn contract(backend: Arc<dyn SearchBackend>) {
 #[tokio::test]
 async fn the_embedded_backend_meets_the_contract() {
     contract(embedded()).await;
+}
+
+/// Against a Meilisearch server when `PLENUM_TEST_MEILI_URL` names one (and
+/// `PLENUM_TEST_MEILI_KEY` a key for it; `masterKey`, a local test server's, by default).
+#[tokio::test]
+async fn the_meilisearch_backend_meets_the_contract() {
+    let Ok(url) = std::env::var("PLENUM_TEST_MEILI_URL") else {
+        println!("PLENUM_TEST_MEILI_URL is not set: the Meilisearch backend is not tested");
+        return;
+    };
+    let key = std::env::var("PLENUM_TEST_MEILI_KEY").unwrap_or_else(|_| "masterKey".to_owned());
+    // Indexes of this run only. The contract drops its first tenant; the second tenant's index
+    // stays on the (throwaway) test server.
+    let prefix = format!("plenum_test_{}_", Uuid::new_v4().simple());
+    let backend = MeiliBackend::new(&url, &key, &prefix).unwrap();
+    contract(Arc::new(backend)).await;
 }
 
 #[tokio::test]

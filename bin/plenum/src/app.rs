@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use axum::Router;
 use axum::middleware;
 use axum::routing::get;
-use plenum_config::{ServiceRole, Settings};
+use plenum_config::{SearchBackendKind, ServiceRole, Settings};
 use plenum_documents::{
     DocumentsApi, DocumentsClient, DocumentsOptions, DocumentsService, FileType, S3Config, Storage,
     StorageConfig,
@@ -16,8 +16,8 @@ use plenum_events::Dispatcher;
 use plenum_gateway::{Backends, Edge, Gateway, GatewayClient, GatewayOptions, GraphqlApi};
 use plenum_identity::internal_token::TokenKey;
 use plenum_search::{
-    EmbeddedBackend, IndexConsumer, Indexer, PurgeConsumer, SearchApi, SearchBackend, SearchClient,
-    SearchService,
+    EmbeddedBackend, IndexConsumer, Indexer, MeiliBackend, PurgeConsumer, SearchApi, SearchBackend,
+    SearchClient, SearchService,
 };
 use plenum_tenancy::Database;
 use plenum_tenants::{
@@ -226,10 +226,22 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         None
     };
     let local_search = if runs(ServiceRole::Search) {
-        let backend: Arc<dyn SearchBackend> = Arc::new(
-            EmbeddedBackend::open(&settings.search.dir)
-                .map_err(|e| anyhow::anyhow!("search.dir: {}", e.message))?,
-        );
+        let search = &settings.search;
+        let backend: Arc<dyn SearchBackend> = match search.backend {
+            SearchBackendKind::Embedded => Arc::new(
+                EmbeddedBackend::open(&search.dir)
+                    .map_err(|e| anyhow::anyhow!("search.dir: {}", e.message))?,
+            ),
+            // Validated by the configuration: both are there.
+            SearchBackendKind::Meilisearch => Arc::new(
+                MeiliBackend::new(
+                    search.meili_url.as_deref().unwrap_or_default(),
+                    search.meili_api_key.as_deref().unwrap_or_default(),
+                    &search.meili_index_prefix,
+                )
+                .map_err(|e| anyhow::anyhow!("search.meili_*: {e}"))?,
+            ),
+        };
         let council = council.clone().expect("set for the search role");
         let indexer = Indexer::new(
             council.clone(),

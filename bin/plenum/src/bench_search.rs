@@ -1,5 +1,5 @@
 //! `plenum bench search`: load a demo municipality, rebuild its index from the database, add
-//! generated file texts up to the target number of documents, then time 20 typical queries,
+//! generated file texts (the demo's files have metadata only), then time 20 typical queries,
 //! against the same queries on the small demo's index in the same run.
 
 use crate::app;
@@ -43,6 +43,8 @@ const QUERIES: [&str; 20] = [
 struct Measured {
     latency: Summary,
     hits: u64,
+    /// The slowest queries by their median.
+    slowest: Vec<(&'static str, Duration)>,
 }
 
 /// Runs every query `rounds` times, alternately as the public and as a clerk (no filter),
@@ -54,6 +56,7 @@ async fn measure(
 ) -> anyhow::Result<Measured> {
     let public = vec!["public".to_owned()];
     let mut samples = Vec::new();
+    let mut per_query: Vec<Vec<Duration>> = vec![Vec::new(); QUERIES.len()];
     let mut hits = 0;
     for round in 0..=rounds {
         for (i, q) in QUERIES.iter().enumerate() {
@@ -77,13 +80,22 @@ async fn measure(
             // Round 0 warms the caches and is not counted.
             if round > 0 {
                 samples.push(started.elapsed());
+                per_query[i].push(started.elapsed());
                 hits += result.total;
             }
         }
     }
+    let mut slowest: Vec<(&'static str, Duration)> = QUERIES
+        .iter()
+        .zip(per_query)
+        .map(|(q, s)| (*q, summarize(s).median))
+        .collect();
+    slowest.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
+    slowest.truncate(3);
     Ok(Measured {
         latency: summarize(samples),
         hits,
+        slowest,
     })
 }
 
@@ -122,7 +134,7 @@ fn dir_size(path: &std::path::Path) -> u64 {
 pub(crate) async fn search(
     settings: &plenum_config::Settings,
     scale: Scale,
-    documents: usize,
+    files: usize,
     rounds: usize,
     keep: bool,
 ) -> anyhow::Result<()> {
@@ -130,7 +142,7 @@ pub(crate) async fn search(
         bail!("--rounds must be at least 5");
     }
     let bench = BenchDb::create(settings).await?;
-    let result = run(&bench, scale, documents, rounds).await;
+    let result = run(&bench, scale, files, rounds).await;
     bench.finish(keep).await;
     result
 }
@@ -154,7 +166,7 @@ async fn rebuild(search: &SearchService, tenant: &TenantInfo) -> anyhow::Result<
     Ok((done, started.elapsed()))
 }
 
-async fn run(bench: &BenchDb, scale: Scale, documents: usize, rounds: usize) -> anyhow::Result<()> {
+async fn run(bench: &BenchDb, scale: Scale, files: usize, rounds: usize) -> anyhow::Result<()> {
     let settings = &bench.settings;
     let app = app::build(settings).await?;
     let db = app.database.clone().expect("all roles include tenants");
@@ -177,7 +189,7 @@ async fn run(bench: &BenchDb, scale: Scale, documents: usize, rounds: usize) -> 
     let (from_db, rebuild_time) = rebuild(&search, &measured).await?;
 
     // Attachments: text the database does not hold, straight into the index in batches.
-    let extra = documents.saturating_sub(from_db as usize);
+    let extra = files;
     let template = file_text(scale, 20_000);
     let mut text_bytes = 0u64;
     let started = Instant::now();
@@ -248,12 +260,18 @@ async fn run(bench: &BenchDb, scale: Scale, documents: usize, rounds: usize) -> 
         size as f64 / 1e6
     );
     for (name, m) in [("small (baseline)", &small), (scale.as_str(), &big)] {
+        let slowest: Vec<String> = m
+            .slowest
+            .iter()
+            .map(|(q, d)| format!("{q} {}", ms(*d)))
+            .collect();
         println!(
-            "queries, {name}: p50 {}, p95 {}, p99 {}; {} hits counted",
+            "queries, {name}: p50 {}, p95 {}, p99 {}; {} hits counted; slowest medians: {}",
             ms(m.latency.median),
             ms(m.latency.p95),
             ms(m.latency.p99),
-            m.hits
+            m.hits,
+            slowest.join(", ")
         );
     }
     println!(

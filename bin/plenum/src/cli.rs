@@ -175,9 +175,9 @@ enum BenchCommand {
     Search {
         #[arg(long, default_value = "large")]
         scale: crate::demo::Scale,
-        /// Documents in the index: the demo's, topped up with generated file texts.
-        #[arg(long, default_value_t = 200_000)]
-        documents: usize,
+        /// Generated file texts (about 20 KB each) added to the demo's documents.
+        #[arg(long, default_value_t = 10_000)]
+        files: usize,
         /// Times each query is run (half as the public, half as a clerk).
         #[arg(long, default_value_t = 20)]
         rounds: usize,
@@ -408,12 +408,12 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
             command:
                 BenchCommand::Search {
                     scale,
-                    documents,
+                    files,
                     rounds,
                     keep,
                 },
         } => {
-            crate::bench_search::search(settings, scale, documents, rounds, keep).await?;
+            crate::bench_search::search(settings, scale, files, rounds, keep).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -32,13 +32,32 @@ pub struct Settings {
     pub search: SearchSettings,
 }
 
-/// The search service: where the embedded index lives and how events reach it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Which index serves searches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchBackendKind {
+    /// The tantivy index below `search.dir`, in the search process (one replica, a volume).
+    #[default]
+    Embedded,
+    /// A Meilisearch server (`search.meili_*`); the search role can scale.
+    Meilisearch,
+}
+
+/// The search service: which index, where it lives and how events reach it.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SearchSettings {
+    pub backend: SearchBackendKind,
     /// Directory of the embedded (tantivy) index, one subdirectory per tenant. Needs a
     /// persistent volume and a single search replica.
     pub dir: std::path::PathBuf,
+    /// The Meilisearch server, e.g. `http://meilisearch:7700`.
+    pub meili_url: Option<String>,
+    /// A dedicated Meilisearch API key, never the master key. A secret: prefer
+    /// `meili_api_key_file`.
+    pub meili_api_key: Option<String>,
+    /// Prefix of the Meilisearch index names (`<prefix>t_<tenant id>`).
+    pub meili_index_prefix: String,
     /// Events indexed per commit.
     pub batch: usize,
     /// With Redis: seconds before the pending events of a vanished search process are taken
@@ -51,11 +70,34 @@ pub struct SearchSettings {
 impl Default for SearchSettings {
     fn default() -> Self {
         SearchSettings {
+            backend: SearchBackendKind::Embedded,
             dir: "data/search".into(),
+            meili_url: None,
+            meili_api_key: None,
+            meili_index_prefix: "plenum_".into(),
             batch: 200,
             claim_idle_secs: 60,
             max_page: 100,
         }
+    }
+}
+
+impl std::fmt::Debug for SearchSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchSettings")
+            .field("backend", &self.backend)
+            .field("dir", &self.dir)
+            .field("meili_url", &self.meili_url)
+            // Labelled so that no part of the printout even names the secret.
+            .field(
+                "meili_key",
+                &self.meili_api_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("meili_index_prefix", &self.meili_index_prefix)
+            .field("batch", &self.batch)
+            .field("claim_idle_secs", &self.claim_idle_secs)
+            .field("max_page", &self.max_page)
+            .finish()
     }
 }
 
@@ -497,6 +539,82 @@ impl Settings {
         if !(1..=1000).contains(&self.search.max_page) {
             return invalid("search.max_page", "must be between 1 and 1000");
         }
+        let search = &self.search;
+        if search.backend == SearchBackendKind::Meilisearch {
+            for (key, value) in [
+                ("search.meili_url", &search.meili_url),
+                ("search.meili_api_key", &search.meili_api_key),
+            ] {
+                if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                    return invalid(key, "is required when search.backend is meilisearch");
+                }
+            }
+            let url = search.meili_url.as_deref().unwrap_or_default();
+            if !Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            {
+                return invalid("search.meili_url", "must be an http or https URL");
+            }
+        }
+        let prefix = &search.meili_index_prefix;
+        if prefix.len() > 100
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return invalid(
+                "search.meili_index_prefix",
+                "may hold at most 100 letters, digits, `-` and `_`",
+            );
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meilisearch_needs_a_url_and_a_key_and_hides_the_key() {
+        let mut s = Settings::default();
+        assert_eq!(s.search.backend, SearchBackendKind::Embedded);
+        s.search.backend = SearchBackendKind::Meilisearch;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("search.meili_url"), "{err}");
+        s.search.meili_url = Some("meili:7700".into());
+        s.search.meili_api_key = Some("very-secret-key".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("search.meili_url"), "{err}");
+        s.search.meili_url = Some("http://127.0.0.1:7700".into());
+        s.validate().unwrap();
+        assert!(!format!("{s:?}").contains("very-secret-key"));
+        s.search.meili_api_key = None;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("search.meili_api_key"), "{err}");
+        s.search.meili_api_key = Some("very-secret-key".into());
+        s.search.meili_index_prefix = "plenum prod".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("search.meili_index_prefix"), "{err}");
+
+        // The key from a file, as secrets arrive in containers.
+        let path = std::env::temp_dir().join(format!("plenum-meili-key-{}", std::process::id()));
+        std::fs::write(&path, "from-a-file\n").unwrap();
+        let env = [
+            ("PLENUM_SEARCH__BACKEND", "meilisearch".to_owned()),
+            ("PLENUM_SEARCH__MEILI_URL", "http://meili:7700".to_owned()),
+            (
+                "PLENUM_SEARCH__MEILI_API_KEY_FILE",
+                path.display().to_string(),
+            ),
+        ]
+        .map(|(k, v)| (k.to_owned(), v));
+        let loaded = load(None, env).unwrap();
+        std::fs::remove_file(&path).ok();
+        assert_eq!(
+            loaded.settings.search.meili_api_key.as_deref(),
+            Some("from-a-file")
+        );
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     }
 }

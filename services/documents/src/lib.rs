@@ -251,4 +251,13 @@ pub trait DocumentsApi: Send + Sync {
         tenant: Uuid,
         file_id: Uuid,
     ) -> ServiceResult<Option<ExtractedText>>;
+
+    /// The extracted text of the newest version of each of `files` that has one, in one
+    /// call: for the search indexer, so Plenum's own services only (FORBIDDEN otherwise).
+    async fn texts(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        files: Vec<Uuid>,
+    ) -> ServiceResult<Vec<(Uuid, String)>>;
 }

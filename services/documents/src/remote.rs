@@ -69,6 +69,12 @@ struct FileCall {
     file_id: Uuid,
 }
 
+#[derive(Serialize, Deserialize)]
+struct TextsCall {
+    tenant: Uuid,
+    files: Vec<Uuid>,
+}
+
 fn encode_meta<T: Serialize>(value: &T) -> HeaderValue {
     let json = serde_json::to_vec(value).expect("metadata serialises");
     HeaderValue::from_str(&URL_SAFE_NO_PAD.encode(json)).expect("base64 is a valid header")
@@ -184,6 +190,14 @@ pub fn routes(api: Arc<dyn DocumentsApi>, key: TokenKey) -> Router {
             post(
                 |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<FileCall>| async move {
                     reply(api.text(&caller, c.tenant, c.file_id).await)
+                },
+            ),
+        )
+        .route(
+            "/texts",
+            post(
+                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<TextsCall>| async move {
+                    reply(api.texts(&caller, c.tenant, c.files).await)
                 },
             ),
         )
@@ -343,6 +357,17 @@ impl DocumentsApi for DocumentsClient {
     ) -> ServiceResult<Option<ExtractedText>> {
         self.rpc
             .call(caller, "text", &FileCall { tenant, file_id })
+            .await
+    }
+
+    async fn texts(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        files: Vec<Uuid>,
+    ) -> ServiceResult<Vec<(Uuid, String)>> {
+        self.rpc
+            .call(caller, "texts", &TextsCall { tenant, files })
             .await
     }
 }

@@ -950,4 +950,27 @@ impl DocumentsApi for DocumentsService {
         tx.commit().await.map_err(db_error)?;
         Ok(text)
     }
+
+    async fn texts(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        files: Vec<Uuid>,
+    ) -> ServiceResult<Vec<(Uuid, String)>> {
+        if !caller.is_system() {
+            return Err(ServiceError::forbidden(
+                "only Plenum's search service reads texts in bulk",
+            ));
+        }
+        if files.len() > 2000 {
+            return Err(ServiceError::validation(
+                "files",
+                "at most 2000 files per call",
+            ));
+        }
+        let tx = self.tx(tenant).await?;
+        let texts = store::texts(&tx, &files).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(texts)
+    }
 }

@@ -250,6 +250,28 @@ pub async fn text(tx: &TenantTx, file: Uuid, version: i32) -> ServiceResult<Opti
         .transpose()
 }
 
+/// The extracted text of the newest synced version of each file, where there is one.
+pub async fn texts(tx: &TenantTx, files: &[Uuid]) -> ServiceResult<Vec<(Uuid, String)>> {
+    let ids: Vec<String> = files.iter().map(Uuid::to_string).collect();
+    let rows = all(
+        tx,
+        "SELECT DISTINCT ON (v.file_id) v.file_id, t.body FROM doc_version v \
+         JOIN doc_text t ON t.file_id = v.file_id AND t.version = v.version \
+         WHERE v.file_id = ANY($1::uuid[]) AND v.synced \
+         ORDER BY v.file_id, v.version DESC",
+        vec![format!("{{{}}}", ids.join(",")).into()],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let body: Option<String> = row.try_get("", "body").map_err(db_error)?;
+        if let Some(body) = body {
+            out.push((row.try_get("", "file_id").map_err(db_error)?, body));
+        }
+    }
+    Ok(out)
+}
+
 pub async fn set_text(
     tx: &TenantTx,
     file: Uuid,

@@ -109,6 +109,12 @@ impl Indexer {
         for source in sources {
             latest.insert(source.id, source);
         }
+        let files: Vec<Uuid> = latest
+            .values()
+            .filter(|s| s.kind == Kind::File && !s.deleted)
+            .map(|s| s.id)
+            .collect();
+        let mut texts = self.file_texts(tenant, &files).await?;
         let mut upserts = Vec::with_capacity(latest.len());
         let mut deletes = Vec::new();
         for (id, mut source) in latest {
@@ -116,8 +122,8 @@ impl Indexer {
                 deletes.push(id);
                 continue;
             }
-            if source.kind == Kind::File {
-                source.text = self.file_text(tenant, id).await?;
+            if let Some(text) = texts.remove(&id) {
+                source.text = text;
             }
             upserts.push(source);
         }
@@ -127,14 +133,21 @@ impl Indexer {
         }
     }
 
-    async fn file_text(&self, tenant: Uuid, file: Uuid) -> ServiceResult<String> {
-        match self.documents.text(&self.identity, tenant, file).await {
-            Ok(Some(extracted)) => Ok(extracted.text.unwrap_or_default()),
-            // No bytes yet, or a file row without stored content (imported metadata).
-            Ok(None) => Ok(String::new()),
-            Err(e) if e.code == ErrorCode::NotFound => Ok(String::new()),
-            Err(e) => Err(e),
+    /// The extracted texts of `files`; files without bytes or text have none.
+    async fn file_texts(
+        &self,
+        tenant: Uuid,
+        files: &[Uuid],
+    ) -> ServiceResult<HashMap<Uuid, String>> {
+        let mut out = HashMap::new();
+        for chunk in files.chunks(MAX_SOURCES as usize) {
+            let texts = self
+                .documents
+                .texts(&self.identity, tenant, chunk.to_vec())
+                .await?;
+            out.extend(texts);
         }
+        Ok(out)
     }
 
     /// Builds the tenant's index anew from the database beside the current one, then switches.

@@ -2,7 +2,8 @@
 //! permission-filtered queries.
 //!
 //! - `model.rs`: queries and results.
-//! - `backend.rs`: what an index backend does; `embedded/` is the tantivy backend.
+//! - `backend.rs`: what an index backend does; `embedded/` is the tantivy backend, `meili.rs`
+//!   the Meilisearch backend.
 //! - `indexer.rs`: events → index sources (from the council, with access tags) → backend;
 //!   the in-process consumer, the Redis Streams handler and the rebuild.
 //!
@@ -13,12 +14,14 @@
 pub mod backend;
 pub mod embedded;
 pub mod indexer;
+pub mod meili;
 pub mod model;
 pub mod synonyms;
 
 pub use backend::SearchBackend;
 pub use embedded::EmbeddedBackend;
 pub use indexer::{IndexConsumer, Indexer, Progress, PurgeConsumer};
+pub use meili::MeiliBackend;
 pub use model::{SearchFilters, SearchRequest, SearchResults, SearchSort};
 
 use axum::Router;

@@ -194,6 +194,69 @@ impl<T: TokenStream> TokenStream for UmlautFoldingStream<T> {
     }
 }
 
+/// The part of `text` (about `bytes` long, on word boundaries) around the first word that
+/// starts with one of `stems`, found without stemming; the start of `text` when none does.
+pub fn passage<'a>(text: &'a str, stems: &[String], bytes: usize) -> &'a str {
+    if text.len() <= bytes {
+        return text;
+    }
+    let mut words = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(UmlautFolding)
+        .build();
+    // The Snowball stemmer writes umlauts without their e ("schueler" → "schul"), so compare
+    // both sides with plain vowels.
+    let stems: Vec<String> = stems.iter().map(|s| plain_vowels(s)).collect();
+    let mut first = None;
+    let mut stream = words.token_stream(text);
+    while stream.advance() {
+        let token = stream.token();
+        let word = plain_vowels(&token.text);
+        if stems.iter().any(|s| word.starts_with(s.as_str())) {
+            first = Some(token.offset_from);
+            break;
+        }
+    }
+    let centre = first.unwrap_or(0);
+    let mut start = centre.saturating_sub(bytes / 2);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + bytes).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    // Whole words only: cut back to the nearest spaces.
+    let start = if start == 0 {
+        0
+    } else {
+        text[start..end].find(' ').map_or(start, |i| start + i + 1)
+    };
+    let end = if end == text.len() {
+        end
+    } else {
+        text[start..end].rfind(' ').map_or(end, |i| start + i)
+    };
+    &text[start..end]
+}
+
+/// `ae`, `oe`, `ue` as `a`, `o`, `u` (not after `q`, `e` or another vowel): close enough to
+/// find where a stem occurs.
+fn plain_vowels(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut previous = ' ';
+    for c in word.chars() {
+        let folds = c == 'e'
+            && matches!(previous, 'a' | 'o' | 'u')
+            && !out[..out.len() - 1].ends_with(['q', 'e', 'a', 'i', 'o', 'u']);
+        if !folds {
+            out.push(c);
+        }
+        previous = c;
+    }
+    out
+}
+
 /// The terms `text` becomes in a field with the German analyzer.
 pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     positioned_terms(analyzer, text)
@@ -243,6 +306,25 @@ mod tests {
             stems("Rat Verwaltung")
         );
         assert!(stems("26-0042").contains(&"0042".to_owned()));
+    }
+
+    #[test]
+    fn a_passage_is_cut_around_the_first_match() {
+        let text = format!(
+            "{} Die Schülerbeförderung wird neu geregelt. {}",
+            "Anfang ".repeat(500),
+            "Ende ".repeat(500)
+        );
+        let cut = passage(&text, &stems("Schüler"), 200);
+        assert!(
+            cut.len() <= 200 && cut.contains("Schülerbeförderung"),
+            "{cut}"
+        );
+        assert!(!cut.starts_with(' ') && !cut.ends_with(' '));
+        assert_eq!(
+            passage(&"kurz ".repeat(10), &stems("Schule"), 200),
+            "kurz ".repeat(10)
+        );
     }
 
     #[test]

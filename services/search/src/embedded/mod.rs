@@ -36,6 +36,9 @@ const REBUILD_WRITER_BYTES: usize = 100_000_000;
 /// Longest title snippet and text snippet, in characters.
 const TITLE_SNIPPET_CHARS: usize = 300;
 const TEXT_SNIPPET_CHARS: usize = 220;
+/// How much of a long text around its first match the snippet is chosen from: stemming a
+/// whole 20 KB attachment for every hit of a page would cost more than the search.
+const PASSAGE_BYTES: usize = 2000;
 
 /// An index generation: the index, its reader, its writer.
 struct Generation {
@@ -75,19 +78,43 @@ impl Generation {
     /// Writes and commits one change; the reader sees it when this returns.
     fn apply(&self, upserts: &[IndexSource], deletes: &[Uuid]) -> tantivy::Result<()> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        for id in deletes {
-            writer.delete_term(self.fields.id_term(*id));
-        }
-        for source in upserts {
-            writer.delete_term(self.fields.id_term(source.id));
-            if !source.deleted {
-                writer.add_document(self.fields.document(source))?;
-            }
-        }
+        write(&self.fields, &mut writer, upserts, deletes)?;
         writer.commit()?;
         drop(writer);
         self.reader.reload()
     }
+
+    /// Writes without committing: a rebuild commits once, at the end.
+    fn add(&self, docs: &[IndexSource]) -> tantivy::Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        write(&self.fields, &mut writer, docs, &[])
+    }
+
+    fn commit(&self) -> tantivy::Result<()> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .commit()?;
+        self.reader.reload()
+    }
+}
+
+fn write(
+    fields: &Fields,
+    writer: &mut IndexWriter,
+    upserts: &[IndexSource],
+    deletes: &[Uuid],
+) -> tantivy::Result<()> {
+    for id in deletes {
+        writer.delete_term(fields.id_term(*id));
+    }
+    for source in upserts {
+        writer.delete_term(fields.id_term(source.id));
+        if !source.deleted {
+            writer.add_document(fields.document(source))?;
+        }
+    }
+    Ok(())
 }
 
 /// The state of one tenant's index.
@@ -261,7 +288,7 @@ impl SearchBackend for EmbeddedBackend {
             .building
             .clone()
             .ok_or_else(|| ServiceError::conflict("no rebuild of this index is in progress"))?;
-        blocking(move || building.apply(&docs, &[]).map_err(index_error)).await
+        blocking(move || building.add(&docs).map_err(index_error)).await
     }
 
     async fn finish_rebuild(&self, tenant: Uuid) -> ServiceResult<()> {
@@ -273,6 +300,7 @@ impl SearchBackend for EmbeddedBackend {
                 .building
                 .take()
                 .ok_or_else(|| ServiceError::conflict("no rebuild of this index is in progress"))?;
+            building.commit().map_err(index_error)?;
             write_current(&dir, building.number).map_err(index_error)?;
             let old = std::mem::replace(&mut state.current, building);
             drop(state);
@@ -365,7 +393,8 @@ fn run_search(
             });
         }
         let text = first_text(&doc, fields.text);
-        if let Some(html) = highlight(&text_snippets, &text) {
+        let passage = analyzer::passage(&text, &built.highlight_terms, PASSAGE_BYTES);
+        if let Some(html) = highlight(&text_snippets, passage) {
             hit.highlights.push(Highlight {
                 field: "text".into(),
                 html,
