@@ -89,7 +89,7 @@ use crate::model::{
     Facets, Highlight, Hit, SearchFilters, SearchRequest, SearchResults, SearchSort,
 };
 use crate::synonyms;
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, Datelike};
 use futures_util::io::{AsyncRead, AsyncReadExt};
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::documents::DocumentDeletionQuery;
@@ -1096,27 +1096,14 @@ fn filters(f: &SearchFilters, access: Option<&[String]>) -> Vec<String> {
             f.paper_types.iter().map(|t| quote(t)),
         ));
     }
-    if let Some(day) = f.date_from {
-        out.push(format!("date >= {}", berlin_seconds(day, false)));
+    let (from, until) = f.date_bounds();
+    if let Some(from) = from {
+        out.push(format!("date >= {from}"));
     }
-    if let Some(day) = f.date_until {
-        out.push(format!("date <= {}", berlin_seconds(day, true)));
+    if let Some(until) = until {
+        out.push(format!("date <= {until}"));
     }
     out
-}
-
-/// The start or the last second of a Berlin day.
-fn berlin_seconds(day: NaiveDate, end_of_day: bool) -> i64 {
-    let time = if end_of_day {
-        NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")
-    } else {
-        NaiveTime::MIN
-    };
-    chrono_tz::Europe::Berlin
-        .from_local_datetime(&day.and_time(time))
-        .earliest()
-        .map(|t| t.timestamp())
-        .unwrap_or_else(|| day.and_time(time).and_utc().timestamp())
 }
 
 /// Page size, page (from 1) and hits to skip in it so that one page holds
@@ -1166,16 +1153,7 @@ fn facets(distribution: HashMap<String, HashMap<String, usize>>) -> Facets {
     for (value, count) in values("paper_type") {
         facets.paper_types.push((value.to_owned(), count));
     }
-    facets
-        .kinds
-        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.table().cmp(b.0.table())));
-    facets
-        .committees
-        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    facets.years.sort_by_key(|y| std::cmp::Reverse(y.0));
-    facets
-        .paper_types
-        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    facets.sort();
     facets
 }
 

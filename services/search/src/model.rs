@@ -27,6 +27,31 @@ pub struct SearchFilters {
     pub date_until: Option<NaiveDate>,
 }
 
+impl SearchFilters {
+    /// The date range in seconds since the epoch: from the first second of `date_from` to the
+    /// last of `date_until`, Berlin time.
+    pub fn date_bounds(&self) -> (Option<i64>, Option<i64>) {
+        (
+            self.date_from.map(|d| berlin_seconds(d, false)),
+            self.date_until.map(|d| berlin_seconds(d, true)),
+        )
+    }
+}
+
+fn berlin_seconds(day: NaiveDate, end_of_day: bool) -> i64 {
+    use chrono::TimeZone;
+    let time = if end_of_day {
+        chrono::NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")
+    } else {
+        chrono::NaiveTime::MIN
+    };
+    chrono_tz::Europe::Berlin
+        .from_local_datetime(&day.and_time(time))
+        .earliest()
+        .map(|t| t.timestamp())
+        .unwrap_or_else(|| day.and_time(time).and_utc().timestamp())
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchSort {
@@ -142,6 +167,19 @@ pub struct Facets {
     pub committees: Vec<(Uuid, u64)>,
     pub years: Vec<(i32, u64)>,
     pub paper_types: Vec<(String, u64)>,
+}
+
+impl Facets {
+    /// The order every backend returns: most hits first (ties by value), years newest first.
+    pub fn sort(&mut self) {
+        self.kinds
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.table().cmp(b.0.table())));
+        self.committees
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.years.sort_by_key(|y| std::cmp::Reverse(y.0));
+        self.paper_types
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

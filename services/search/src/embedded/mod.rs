@@ -495,14 +495,7 @@ fn facet_results(counts: &tantivy::collector::FacetCounts) -> Facets {
     for (facet, count) in counts.get("/type") {
         facets.paper_types.push((last(facet), count));
     }
-    facets.kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
-    facets
-        .committees
-        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    facets.years.sort_by_key(|y| std::cmp::Reverse(y.0));
-    facets
-        .paper_types
-        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    facets.sort();
     facets
 }
 

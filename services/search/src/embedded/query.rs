@@ -10,7 +10,6 @@ use super::analyzer;
 use super::schema::{Fields, kind_name};
 use crate::model::SearchRequest;
 use crate::synonyms;
-use chrono::{NaiveDate, NaiveTime, TimeZone};
 use std::ops::Bound;
 use tantivy::Index;
 use tantivy::Term;
@@ -148,19 +147,6 @@ fn any_term(terms: impl IntoIterator<Item = Term>) -> Box<dyn Query> {
     ))
 }
 
-fn berlin_seconds(day: NaiveDate, end_of_day: bool) -> i64 {
-    let time = if end_of_day {
-        NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")
-    } else {
-        NaiveTime::MIN
-    };
-    chrono_tz::Europe::Berlin
-        .from_local_datetime(&day.and_time(time))
-        .earliest()
-        .map(|t| t.timestamp())
-        .unwrap_or_else(|| day.and_time(time).and_utc().timestamp())
-}
-
 pub fn build(
     index: &Index,
     fields: &Fields,
@@ -233,20 +219,16 @@ pub fn build(
     if !f.paper_types.is_empty() {
         all.push((Occur::Must, facet_filter("type", f.paper_types.clone())));
     }
-    if f.date_from.is_some() || f.date_until.is_some() {
-        let bound = |day: Option<NaiveDate>, end| match day {
-            Some(day) => {
-                Bound::Included(Term::from_field_i64(fields.date, berlin_seconds(day, end)))
-            }
+    let (from, until) = f.date_bounds();
+    if from.is_some() || until.is_some() {
+        let bound = |seconds: Option<i64>| match seconds {
+            Some(s) => Bound::Included(Term::from_field_i64(fields.date, s)),
             None => Bound::Unbounded,
         };
         all.push((
             Occur::Must,
             Box::new(ConstScoreQuery::new(
-                Box::new(RangeQuery::new(
-                    bound(f.date_from, false),
-                    bound(f.date_until, true),
-                )),
+                Box::new(RangeQuery::new(bound(from), bound(until))),
                 0.0,
             )),
         ));
