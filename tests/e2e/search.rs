@@ -369,16 +369,22 @@ async fn the_embedded_backend_meets_the_contract() {
 /// `PLENUM_TEST_MEILI_KEY` a key for it; `masterKey`, a local test server's, by default).
 #[tokio::test]
 async fn the_meilisearch_backend_meets_the_contract() {
+    if let Some(backend) = meili() {
+        contract(backend).await;
+    }
+}
+
+/// A Meilisearch backend with indexes of this test only, when `PLENUM_TEST_MEILI_URL` names
+/// a server (none can be installed from the registries CI uses). Indexes a test leaves stay
+/// on that throwaway server.
+fn meili() -> Option<Arc<dyn SearchBackend>> {
     let Ok(url) = std::env::var("PLENUM_TEST_MEILI_URL") else {
         println!("PLENUM_TEST_MEILI_URL is not set: the Meilisearch backend is not tested");
-        return;
+        return None;
     };
     let key = std::env::var("PLENUM_TEST_MEILI_KEY").unwrap_or_else(|_| "masterKey".to_owned());
-    // Indexes of this run only. The contract drops its first tenant; the second tenant's index
-    // stays on the (throwaway) test server.
     let prefix = format!("plenum_test_{}_", Uuid::new_v4().simple());
-    let backend = MeiliBackend::new(&url, &key, &prefix).unwrap();
-    contract(Arc::new(backend)).await;
+    Some(Arc::new(MeiliBackend::new(&url, &key, &prefix).unwrap()))
 }
 
 #[tokio::test]
@@ -498,9 +504,33 @@ fn data(name: &str) -> String {
 
 #[tokio::test]
 async fn graded_queries_over_real_paper_titles() {
+    let (recall, precision, misses) = graded(embedded(), "embedded").await;
+    assert!(
+        recall >= 0.95,
+        "mean recall@10 {recall:.3}; misses: {misses:#?}"
+    );
+    assert!(precision >= 0.5, "mean precision@10 {precision:.3}");
+}
+
+/// The same graded queries on Meilisearch, which stems nothing and splits no compounds: its
+/// figures are reported, and held to a lower bar.
+#[tokio::test]
+async fn graded_queries_on_meilisearch() {
+    let Some(backend) = meili() else {
+        return;
+    };
+    let (recall, precision, misses) = graded(backend, "meilisearch").await;
+    assert!(
+        recall >= 0.8,
+        "mean recall@10 {recall:.3}; misses: {misses:#?}"
+    );
+    assert!(precision >= 0.5, "mean precision@10 {precision:.3}");
+}
+
+/// Mean recall@10 and precision@10 of the graded queries on `backend`, and the misses.
+async fn graded(backend: Arc<dyn SearchBackend>, name: &str) -> (f64, f64, Vec<String>) {
     let papers = oparl_papers();
     let graded = graded_queries();
-    let backend = embedded();
     let tenant = Uuid::new_v4();
     let mut by_url = HashMap::new();
     let docs: Vec<IndexSource> = papers
@@ -553,8 +583,8 @@ async fn graded_queries_over_real_paper_titles() {
     let n = graded.len() as f64;
     let (recall, precision) = (recall_sum / n, precision_sum / n);
     println!(
-        "graded queries: {} over {} papers; mean recall@10 {:.3}, mean precision@10 {:.3}, \
-         {perfect} with every relevant paper in the top 10",
+        "graded queries ({name}): {} over {} papers; mean recall@10 {:.3}, mean precision@10 \
+         {:.3}, {perfect} with every relevant paper in the top 10",
         graded.len(),
         papers.len(),
         recall,
@@ -564,11 +594,7 @@ async fn graded_queries_over_real_paper_titles() {
         println!("  miss {miss}");
     }
     assert!(graded.len() >= 30);
-    assert!(
-        recall >= 0.95,
-        "mean recall@10 {recall:.3}; misses: {misses:#?}"
-    );
-    assert!(precision >= 0.5, "mean precision@10 {precision:.3}");
+    (recall, precision, misses)
 }
 
 // ---------------------------------------------------------------------------------------------
