@@ -2,9 +2,7 @@
 //! apart), ranking quality on real paper titles, and the whole pipeline from a change to a
 //! permission-filtered GraphQL hit, including leak tests.
 
-use crate::identity::{
-    BA_NONPUBLIC, BETA, DRAFT_BAU, DRAFT_ORD, FA_NONPUBLIC, PAPER_NP_BA, PAPER_NP_FA, World, world,
-};
+use crate::identity::{ALL_MARKERS, BA_NONPUBLIC, CONTACT, PAPER_NP_BA, World, visible_to, world};
 use crate::oidc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use plenum_errors::ErrorCode;
@@ -655,48 +653,23 @@ async fn search_as(w: &World, token: Option<&str>, query: &str, first: i32) -> V
     body["data"]["search"].clone()
 }
 
-/// The markers of the identity fixture that a search could find.
-const LEAK_MARKERS: [&str; 7] = [
-    BA_NONPUBLIC,
-    FA_NONPUBLIC,
-    DRAFT_BAU,
-    DRAFT_ORD,
-    PAPER_NP_BA,
-    PAPER_NP_FA,
-    BETA,
-];
+/// The markers of the identity fixture that a search could find: contact data is never
+/// indexed.
+fn leak_markers() -> impl Iterator<Item = &'static str> {
+    ALL_MARKERS.into_iter().filter(|m| *m != CONTACT)
+}
 
-/// What each caller may find (as in `identity.rs`; contact data is never indexed).
-fn may_find(who: &str) -> &'static [&'static str] {
-    match who {
-        "anonymous" => &[],
-        "alpha-member" => &[BA_NONPUBLIC, PAPER_NP_BA],
-        "alpha-staff" => &[BA_NONPUBLIC, FA_NONPUBLIC, PAPER_NP_BA, PAPER_NP_FA],
-        "alpha-author" => &[
-            BA_NONPUBLIC,
-            FA_NONPUBLIC,
-            PAPER_NP_BA,
-            PAPER_NP_FA,
-            DRAFT_BAU,
-        ],
-        "alpha-clerk" => &[
-            BA_NONPUBLIC,
-            FA_NONPUBLIC,
-            PAPER_NP_BA,
-            PAPER_NP_FA,
-            DRAFT_BAU,
-            DRAFT_ORD,
-        ],
-        other => panic!("no expectations for {other}"),
-    }
+/// What each caller may find: what it may see, less contact data.
+fn may_find(who: &str) -> BTreeSet<&'static str> {
+    visible_to(who)
+        .iter()
+        .copied()
+        .filter(|m| *m != CONTACT)
+        .collect()
 }
 
 fn marker_set(text: &str) -> BTreeSet<&'static str> {
-    LEAK_MARKERS
-        .iter()
-        .copied()
-        .filter(|m| text.contains(m))
-        .collect()
+    leak_markers().filter(|m| text.contains(m)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -724,9 +697,9 @@ async fn search_never_shows_a_caller_what_it_may_not_see() {
         "LEAKNPPAPERBB",
         "Personalsach",
     ];
-    queries.extend(LEAK_MARKERS);
+    queries.extend(leak_markers());
     for (who, token) in &callers {
-        let allowed: BTreeSet<&str> = may_find(who).iter().copied().collect();
+        let allowed = may_find(who);
         let mut seen = BTreeSet::new();
         let mut totals = Vec::new();
         for q in queries.iter().copied() {
@@ -1086,5 +1059,86 @@ async fn reindex_rebuilds_an_index_from_the_database() {
             .unwrap()
             .total,
         live as u64
+    );
+}
+
+/// A change reaches the index entries that depend on it, not only its own: an agenda item's
+/// public flag, a paper's flag for its files, a committee's name for its meetings, a
+/// deleted paper's files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_what_depends_on_them() {
+    let w = world().await;
+    indexed(&w, w.alpha.id).await;
+    let clerk = oidc::user_tokens("shared", "alpha-clerk").await.access;
+    let change = |query: &'static str, variables: Value| {
+        let (w, clerk) = (&w, clerk.clone());
+        async move {
+            let (status, body) = w.post(&w.alpha, Some(&clerk), query, variables).await;
+            assert_eq!(status, 200, "{body}");
+            assert!(body.get("errors").is_none(), "{body}");
+            indexed(w, w.alpha.id).await;
+        }
+    };
+    let total = |result: &Value| result["totalCount"].as_i64().unwrap();
+
+    // The non-public item becomes public: the public finds it.
+    assert_eq!(total(&search_as(&w, None, BA_NONPUBLIC, 5).await), 0);
+    let item = search_as(&w, Some(&clerk), BA_NONPUBLIC, 5).await["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "AGENDA_ITEM")
+        .expect("the clerk finds the item")["id"]
+        .clone();
+    change(
+        "mutation($id: ID!) { updateAgendaItem(id: $id, patch: { public: true }) { id } }",
+        json!({ "id": item }),
+    )
+    .await;
+    assert_eq!(total(&search_as(&w, None, BA_NONPUBLIC, 5).await), 1);
+
+    // The public paper becomes non-public: its public attachment goes with it.
+    assert_eq!(
+        total(&search_as(&w, None, "\"Anlage öffentlich\"", 5).await),
+        1
+    );
+    change(
+        "mutation($id: ID!) { updatePaper(id: $id, patch: { public: false }) { id } }",
+        json!({ "id": w.public_paper.to_string() }),
+    )
+    .await;
+    assert_eq!(
+        total(&search_as(&w, None, "\"Anlage öffentlich\"", 5).await),
+        0
+    );
+    assert_eq!(
+        total(&search_as(&w, Some(&clerk), "\"Anlage öffentlich\"", 5).await),
+        1
+    );
+
+    // A renamed committee shows at its meetings.
+    change(
+        "mutation($id: ID!) { updateOrganization(id: $id, patch: { name: \"Planungsausschuss\" }) { id } }",
+        json!({ "id": w.committee_ba.to_string() }),
+    )
+    .await;
+    let meeting = search_as(&w, None, "Sitzung Bauausschusses", 5).await;
+    let hit = meeting["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == w.meeting_ba.to_string())
+        .expect("the meeting is found");
+    assert_eq!(hit["context"], "Planungsausschuss");
+
+    // A deleted paper takes its files out of the index.
+    change(
+        "mutation($id: ID!) { deletePaper(id: $id) { id } }",
+        json!({ "id": w.public_paper.to_string() }),
+    )
+    .await;
+    assert_eq!(
+        total(&search_as(&w, Some(&clerk), "\"Anlage öffentlich\"", 5).await),
+        0
     );
 }

@@ -86,7 +86,7 @@
 
 use crate::backend::SearchBackend;
 use crate::model::{
-    Facets, Highlight, Hit, SearchFilters, SearchRequest, SearchResults, SearchSort,
+    Facets, Highlight, Hit, SearchFilters, SearchRequest, SearchResults, SearchSort, push_escaped,
 };
 use crate::synonyms;
 use chrono::{DateTime, Datelike};
@@ -1243,12 +1243,7 @@ fn marked_html(formatted: &str) -> String {
             PRE => html.push_str("<mark>"),
             POST => html.push_str("</mark>"),
             CROP => html.push('…'),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '&' => html.push_str("&amp;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#39;"),
-            c => html.push(c),
+            c => push_escaped(&mut html, c),
         }
     }
     if cropped_end {

@@ -137,6 +137,19 @@ fn decode_cursor(cursor: &str) -> ServiceResult<usize> {
     Ok(position + 1)
 }
 
+/// Appends `c` to `html`, escaped for text and attribute values: highlights are HTML built
+/// from indexed (user-written) text.
+pub fn push_escaped(html: &mut String, c: char) {
+    match c {
+        '<' => html.push_str("&lt;"),
+        '>' => html.push_str("&gt;"),
+        '&' => html.push_str("&amp;"),
+        '"' => html.push_str("&quot;"),
+        '\'' => html.push_str("&#39;"),
+        c => html.push(c),
+    }
+}
+
 /// A highlighted passage: HTML-escaped text with `<mark>` around the matches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Highlight {

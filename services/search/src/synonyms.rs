@@ -26,14 +26,3 @@ pub const GROUPS: &[&[&str]] = &[
     &["oepnv", "nahverkehr"],
     &["ratssitzung", "gemeinderatssitzung"],
 ];
-
-/// The other words of `word`'s groups, compared by `same` (e.g. equal stems).
-pub fn alternatives(word: &str, same: impl Fn(&str, &str) -> bool) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    for group in GROUPS {
-        if group.iter().any(|w| same(w, word)) {
-            out.extend(group.iter().copied().filter(|w| !same(w, word)));
-        }
-    }
-    out
-}

@@ -15,7 +15,7 @@ mod schema;
 
 use crate::backend::SearchBackend;
 use crate::model::{
-    Facets, Highlight, Hit, SearchRequest, SearchResults, SearchSort, encode_cursor,
+    Facets, Highlight, Hit, SearchRequest, SearchResults, SearchSort, encode_cursor, push_escaped,
 };
 use plenum_errors::{ServiceError, ServiceResult};
 use plenum_tenants::council::IndexSource;
@@ -457,14 +457,7 @@ fn highlight(generator: &SnippetGenerator, text: &str) -> Option<String> {
 
 fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+        push_escaped(out, c);
     }
 }
 

@@ -11,6 +11,7 @@ use super::schema::{Fields, kind_name};
 use crate::model::SearchRequest;
 use crate::synonyms;
 use std::ops::Bound;
+use std::sync::LazyLock;
 use tantivy::Index;
 use tantivy::Term;
 use tantivy::query::{
@@ -18,12 +19,34 @@ use tantivy::query::{
     PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption};
-use tantivy::tokenizer::TextAnalyzer;
 
 /// Words shorter than this match exactly only: a typo in a three-letter word is another word.
 const FUZZY_MIN_CHARS: usize = 5;
 /// Words at least this long also match as the start of a longer word.
 const PREFIX_MIN_CHARS: usize = 4;
+
+/// The synonym groups as stems, analysed once rather than on every query.
+static SYNONYM_STEMS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
+    let mut german = analyzer::german();
+    synonyms::GROUPS
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .flat_map(|word| analyzer::terms(&mut german, word))
+                .collect()
+        })
+        .collect()
+});
+
+/// The stems that mean the same as `stem`.
+fn synonyms_of(stem: &str) -> impl Iterator<Item = &'static String> {
+    SYNONYM_STEMS
+        .iter()
+        .filter(move |group| group.iter().any(|s| s == stem))
+        .flatten()
+        .filter(move |s| *s != stem)
+}
 
 pub struct Built {
     pub query: Box<dyn Query>,
@@ -53,7 +76,7 @@ fn boosted(query: impl Query, boost: f32) -> (Occur, Box<dyn Query>) {
 }
 
 /// A loose word of the query: itself, its synonyms, and inside a compound of the title.
-fn word_clause(fields: &Fields, german: &mut TextAnalyzer, stem: &str) -> Box<dyn Query> {
+fn word_clause(fields: &Fields, stem: &str) -> Box<dyn Query> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, term_clause(fields, stem))];
     let grams = analyzer::grams(stem);
     if !grams.is_empty() {
@@ -73,11 +96,8 @@ fn word_clause(fields: &Fields, german: &mut TextAnalyzer, stem: &str) -> Box<dy
             Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(all)), 0.5)),
         ));
     }
-    let same = |a: &str, b: &str| analyzer::terms(&mut german.clone(), a) == [b.to_owned()];
-    for alternative in synonyms::alternatives(stem, same) {
-        for term in analyzer::terms(german, alternative) {
-            any.push(boosted(term_parts(fields, &term), 0.8));
-        }
+    for synonym in synonyms_of(stem) {
+        any.push(boosted(term_parts(fields, synonym), 0.8));
     }
     Box::new(BooleanQuery::new(any))
 }
@@ -163,7 +183,7 @@ pub fn build(
     let mut highlight_terms = Vec::new();
     for word in &words {
         for term in analyzer::terms(&mut loose, word) {
-            required.push((Occur::Must, word_clause(fields, &mut german, &term)));
+            required.push((Occur::Must, word_clause(fields, &term)));
             highlight_terms.push(term);
         }
     }

@@ -187,23 +187,26 @@ async fn affected(
         }
         Kind::AgendaItem => items = ids.to_vec(),
         Kind::File => files = ids.to_vec(),
+        // Meetings show their committees' names and their place; what hangs off a meeting
+        // does not, and its visibility does not change with them.
         Kind::Organization => {
             others.push((Kind::Organization, ids.to_vec()));
-            // Meetings show their committees' names.
-            meetings = ids_of(
+            let named = ids_of(
                 tx,
                 "SELECT id FROM meeting WHERE organization_ids && $1::uuid[]",
                 ids,
             )
             .await?;
+            others.push((Kind::Meeting, named));
         }
         Kind::Location => {
-            meetings = ids_of(
+            let held = ids_of(
                 tx,
                 "SELECT id FROM meeting WHERE location_id = ANY($1::uuid[])",
                 ids,
             )
             .await?;
+            others.push((Kind::Meeting, held));
         }
         Kind::Person => others.push((Kind::Person, ids.to_vec())),
         Kind::Membership | Kind::LegislativeTerm => {}
@@ -228,7 +231,10 @@ async fn affected(
         .await?;
         files.append(&mut owned);
     }
-    let mut out = others;
+    let mut out: Vec<(Kind, Vec<Uuid>)> = others
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .collect();
     for (kind, mut ids) in [
         (Kind::Paper, papers),
         (Kind::Meeting, meetings),
