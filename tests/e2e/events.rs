@@ -30,6 +30,23 @@ impl MigratorTrait for EventsMigrator {
 
 /// A database with one tenant per slug, each with an `effects` table that consumers write to.
 async fn setup(slugs: &[&str], pool_size: u32) -> (Database, Vec<TenantScope>) {
+    let (db, scopes) = tenants(slugs, pool_size).await;
+    for scope in &scopes {
+        let tx = db.begin_tenant(scope).await.unwrap();
+        tx.conn()
+            .execute_unprepared(
+                "CREATE TABLE effects (consumer text NOT NULL, event_id uuid NOT NULL, \
+                 PRIMARY KEY (consumer, event_id))",
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    (db, scopes)
+}
+
+/// A database with one tenant per slug, each with the outbox and the council tables.
+pub(crate) async fn tenants(slugs: &[&str], pool_size: u32) -> (Database, Vec<TenantScope>) {
     let tdb = fresh_database().await;
     let db = Database::connect(
         &tdb.url,
@@ -54,22 +71,12 @@ async fn setup(slugs: &[&str], pool_size: u32) -> (Database, Vec<TenantScope>) {
             )
             .await
             .unwrap();
-        let scope = record.scope().unwrap();
-        let tx = db.begin_tenant(&scope).await.unwrap();
-        tx.conn()
-            .execute_unprepared(
-                "CREATE TABLE effects (consumer text NOT NULL, event_id uuid NOT NULL, \
-                 PRIMARY KEY (consumer, event_id))",
-            )
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        scopes.push(scope);
+        scopes.push(record.scope().unwrap());
     }
     (db, scopes)
 }
 
-fn paper_created(n: i64) -> NewEvent {
+pub(crate) fn paper_created(n: i64) -> NewEvent {
     NewEvent::new("paper.created", "paper", Uuid::new_v4(), json!({ "n": n }))
 }
 
@@ -81,7 +88,7 @@ async fn commit_event(db: &Database, scope: &TenantScope, event: NewEvent) -> En
     envelope
 }
 
-async fn scalar(db: &Database, scope: &TenantScope, sql: &str) -> i64 {
+pub(crate) async fn scalar(db: &Database, scope: &TenantScope, sql: &str) -> i64 {
     let tx = db.begin_tenant(scope).await.unwrap();
     tx.conn()
         .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))

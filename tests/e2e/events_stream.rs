@@ -6,19 +6,15 @@
 //! Each test uses a stream key of its own on the shared test Redis, or a private
 //! `redis-server` it can stop and start.
 
+use crate::events::{paper_created, scalar, tenants};
 use async_trait::async_trait;
 use plenum_errors::ServiceError;
 use plenum_events::stream::{pending_count, stream_len};
 use plenum_events::{
-    Consumer, Dispatcher, Envelope, NewEvent, Relay, StreamHandler, StreamWorker, append,
-    append_many,
+    Consumer, Dispatcher, Envelope, Relay, StreamHandler, StreamWorker, append, append_many,
 };
-use plenum_tenancy::sea_orm::{ConnectionTrait, DbBackend, Statement};
-use plenum_tenancy::sea_orm_migration::prelude::*;
-use plenum_tenancy::{Database, Migrations, NewTenant, TenantScope};
-use plenum_tests::{free_port, fresh_database};
-use plenum_urls::Slug;
-use serde_json::json;
+use plenum_tenancy::{Database, TenantScope};
+use plenum_tests::free_port;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,46 +24,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-/// The tenant schema as the binary builds it: the tenants service's tables plus the events'.
-struct EventsMigrator;
-
-impl MigratorTrait for EventsMigrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = plenum_tenants::migrations::all();
-        all.extend(plenum_events::migrations());
-        all
-    }
-}
-
 /// A database with one tenant per slug.
 async fn setup(slugs: &[&str]) -> (Database, Vec<TenantScope>) {
-    let tdb = fresh_database().await;
-    let db = Database::connect(
-        &tdb.url,
-        4,
-        Duration::from_secs(10),
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap();
-    db.migrate_control().await.unwrap();
-    let mut scopes = Vec::new();
-    for slug in slugs {
-        let record = db
-            .create_tenant(
-                NewTenant {
-                    slug: Slug::parse(slug).unwrap(),
-                    name: format!("Gemeinde {slug}"),
-                    parent: None,
-                    hosts: vec![],
-                },
-                &Migrations::<EventsMigrator>::new(),
-            )
-            .await
-            .unwrap();
-        scopes.push(record.scope().unwrap());
-    }
-    (db, scopes)
+    tenants(slugs, 4).await
 }
 
 fn redis_url() -> String {
@@ -77,10 +36,6 @@ fn redis_url() -> String {
 /// A stream key no other test uses.
 fn unique_stream() -> String {
     format!("plenum:test:events:{}", Uuid::new_v4().simple())
-}
-
-fn paper_created(n: i64) -> NewEvent {
-    NewEvent::new("paper.created", "paper", Uuid::new_v4(), json!({ "n": n }))
 }
 
 /// Appends `n` events, each in a transaction of its own, and then `n` more in one
@@ -100,17 +55,6 @@ async fn commit_events(db: &Database, scope: &TenantScope, n: i64) -> Vec<Envelo
     );
     tx.commit().await.unwrap();
     events
-}
-
-async fn scalar(db: &Database, scope: &TenantScope, sql: &str) -> i64 {
-    let tx = db.begin_tenant(scope).await.unwrap();
-    tx.conn()
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap()
 }
 
 const UNDELIVERED: &str = "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL";

@@ -21,9 +21,9 @@ pub(crate) const DRAFT_BAU: &str = "LEAKDRAFTBAU";
 pub(crate) const DRAFT_ORD: &str = "LEAKDRAFTORD";
 pub(crate) const PAPER_NP_BA: &str = "LEAKNPPAPERBA";
 pub(crate) const PAPER_NP_FA: &str = "LEAKNPPAPERFA";
-const CONTACT: &str = "LEAKCONTACT";
+pub(crate) const CONTACT: &str = "LEAKCONTACT";
 pub(crate) const BETA: &str = "LEAKBETA";
-const ALL_MARKERS: [&str; 8] = [
+pub(crate) const ALL_MARKERS: [&str; 8] = [
     BA_NONPUBLIC,
     FA_NONPUBLIC,
     DRAFT_BAU,
@@ -35,7 +35,7 @@ const ALL_MARKERS: [&str; 8] = [
 ];
 
 /// What each caller may see (everything else must never appear in its responses).
-fn visible_to(who: &str) -> &'static [&'static str] {
+pub(crate) fn visible_to(who: &str) -> &'static [&'static str] {
     match who {
         "anonymous" => &[],
         "alpha-member" => &[BA_NONPUBLIC, PAPER_NP_BA],
