@@ -1142,3 +1142,125 @@ async fn changes_reach_what_depends_on_them() {
         0
     );
 }
+
+/// Attachments are searchable by their extracted text, for those who may see the file only;
+/// index sources and bulk texts are for Plenum's own services; bad searches are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_text_is_found_only_where_the_file_may_be_seen() {
+    let w = world().await;
+    let clerk = oidc::user_tokens("shared", "alpha-clerk").await.access;
+    let http = reqwest::Client::new();
+    for (public, name, text) in [
+        (
+            true,
+            "oeffentlich.txt",
+            "Die Quellwasserleitung nach Xylophonia wird erneuert.",
+        ),
+        (
+            false,
+            "intern.txt",
+            "Vermerk mit Geheimtinte zum Zwiebelturm.",
+        ),
+    ] {
+        let response = http
+            .post(format!(
+                "{}t/alpha/files?ownerKind=paper&ownerId={}&role=attachment&public={public}\
+                 &fileName={name}",
+                w.server.base, w.public_paper
+            ))
+            .bearer_auth(&clerk)
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+    // Extraction runs in the background, then the index follows its event.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while total_of(&search_as(&w, Some(&clerk), "Xylophonia", 5).await) == 0
+        || total_of(&search_as(&w, Some(&clerk), "Zwiebelturm", 5).await) == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the file texts never became searchable"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let public = search_as(&w, None, "Xylophonia", 5).await;
+    assert_eq!(total_of(&public), 1);
+    let hit = &public["hits"][0];
+    assert_eq!(hit["kind"], "FILE");
+    let text = hit["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["field"] == "text")
+        .expect("a text highlight");
+    assert!(
+        text["html"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>Xylophonia</mark>"),
+        "{text}"
+    );
+    let hidden = search_as(&w, None, "Zwiebelturm Geheimtinte", 5).await;
+    assert_eq!(total_of(&hidden), 0, "{hidden}");
+    assert_eq!(hidden["facets"]["kinds"], json!([]));
+
+    // Sources and texts carry non-public content: callers other than Plenum are refused.
+    let council = w.server.app_council.clone().unwrap();
+    let documents = w.server.app_documents.clone().unwrap();
+    let anyone = plenum_identity::Identity::anonymous();
+    let request = plenum_tenants::council::SourceRequest::Page {
+        kind: Kind::File,
+        after: None,
+        limit: 10,
+    };
+    use plenum_documents::DocumentsApi;
+    use plenum_tenants::CouncilApi;
+    let refused = council
+        .index_sources(&anyone, w.alpha.id, request)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    let refused = documents
+        .texts(&anyone, w.alpha.id, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+
+    // Bad searches get VALIDATION_FAILED naming the argument.
+    for (variables, field) in [
+        (json!({ "q": "Haushalt", "first": 0 }), "first"),
+        (json!({ "q": "Haushalt", "first": 5000 }), "first"),
+        (json!({ "q": "x".repeat(501), "first": 5 }), "query"),
+    ] {
+        let (status, body) = w.post(&w.alpha, None, SEARCH, variables).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "VALIDATION_FAILED",
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    let (_, body) = w
+        .post(
+            &w.alpha,
+            None,
+            r#"{ search(query: "Haushalt", after: "kaputt") { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION_FAILED",
+        "{body}"
+    );
+}
+
+fn total_of(result: &Value) -> i64 {
+    result["totalCount"].as_i64().unwrap()
+}
