@@ -62,4 +62,4 @@ pub use dispatcher::{DeliveryFailure, DeliveryReport, Dispatcher, SWEEP_INTERVAL
 pub use migrations::migrations;
 pub use outbox::{CHANNEL, Envelope, NewEvent, append, append_many};
 pub use plenum_tenancy::{PLATFORM_CHANNEL, PlatformEvent};
-pub use stream::{Relay, STREAM_KEY, StreamHandler, StreamWorker};
+pub use stream::{Relay, STREAM_KEY, StreamHandler, StreamWorker, Tailed, tail};

@@ -583,6 +583,85 @@ impl StreamWorker {
     }
 }
 
+/// What a [`tail`] reader hears.
+pub enum Tailed {
+    /// New events, in stream order.
+    Events(Vec<Envelope>),
+    /// The reader (re)connected: events may have been missed since it last heard any.
+    Gap,
+}
+
+/// Follows `stream` from its end without a consumer group, so that every process that tails
+/// it hears every new event: for what each replica keeps for itself, such as a page cache.
+/// Nothing is acknowledged and nothing is read twice; after a Redis error it connects again
+/// (with backoff) and reports a [`Tailed::Gap`]. Runs until `shutdown` resolves.
+pub async fn tail(
+    redis_url: &str,
+    stream: &str,
+    mut on: impl FnMut(Tailed) + Send,
+    shutdown: impl Future<Output = ()>,
+) {
+    let client = match open(redis_url) {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "cannot tail the event stream");
+            return;
+        }
+    };
+    let block = Duration::from_secs(5);
+    let work = async {
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(5)))
+                .set_response_timeout(Some(block + Duration::from_secs(10)))
+                .set_number_of_retries(0);
+            let error = match ConnectionManager::new_with_config(client.clone(), config).await {
+                Err(error) => error,
+                Ok(mut conn) => {
+                    on(Tailed::Gap);
+                    let mut last = "$".to_owned();
+                    loop {
+                        let reply: RedisResult<StreamReadReply> = redis::cmd("XREAD")
+                            .arg("COUNT")
+                            .arg(RELAY_BATCH)
+                            .arg("BLOCK")
+                            .arg(millis(block))
+                            .arg("STREAMS")
+                            .arg(stream)
+                            .arg(&last)
+                            .query_async(&mut conn)
+                            .await;
+                        match reply {
+                            Err(error) => break error,
+                            Ok(reply) => {
+                                backoff = MIN_BACKOFF;
+                                let entries: Vec<StreamId> =
+                                    reply.keys.into_iter().flat_map(|k| k.ids).collect();
+                                if let Some(entry) = entries.last() {
+                                    last = entry.id.clone();
+                                }
+                                let events: Vec<Envelope> =
+                                    entries.iter().filter_map(|e| decode(e).ok()).collect();
+                                if !events.is_empty() {
+                                    on(Tailed::Events(events));
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            tracing::warn!(%stream, %error, retry_in = ?backoff, "cannot tail the event stream; connecting again");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    };
+    tokio::select! {
+        () = shutdown => {}
+        _ = work => {}
+    }
+}
+
 /// Entries in `stream` (`XLEN`; 0 if there is no such stream).
 pub async fn stream_len(redis_url: &str, stream: &str) -> Result<u64, String> {
     let mut conn = open(redis_url)?

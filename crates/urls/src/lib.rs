@@ -5,9 +5,11 @@
 //! feed and e-mail links are all relative to it.
 
 mod host;
+mod pages;
 mod slug;
 
 pub use host::{HostError, HostName};
+pub use pages::Page;
 pub use slug::{RESERVED_SLUGS, Slug, SlugError};
 
 use url::Url;
@@ -145,6 +147,16 @@ impl TenantBase {
     pub fn from_canonical(url: &str) -> Option<TenantBase> {
         let url = Url::parse(url).ok()?;
         url.path().ends_with('/').then_some(TenantBase { url })
+    }
+
+    /// A portal page or feed of this tenant (also OParl `web`).
+    pub fn page(&self, page: Page<'_>) -> Url {
+        self.join(&page.path())
+    }
+
+    /// A meeting's PDF packet (every document of its agenda the reader may see).
+    pub fn meeting_packet(&self, meeting: impl std::fmt::Display) -> Url {
+        self.join(&format!("meetings/{meeting}/packet"))
     }
 
     /// A file's bytes, shown in the browser (OParl `accessUrl`).

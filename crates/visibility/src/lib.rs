@@ -150,6 +150,16 @@ impl Viewer {
         self.person
     }
 
+    /// A member's current committees (substitute seats included).
+    pub fn committees(&self) -> &[Uuid] {
+        &self.committees
+    }
+
+    /// An author's departments.
+    pub fn departments(&self) -> &[Uuid] {
+        &self.departments
+    }
+
     /// Whether `department` is one of an author's own departments.
     pub fn in_own_department(&self, department: Option<Uuid>) -> bool {
         department.is_some_and(|d| self.departments.contains(&d))

@@ -4,13 +4,14 @@
 use crate::council::council;
 use crate::errors::to_gql;
 use crate::schema::RequestContext;
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use plenum_errors::ServiceError;
-use plenum_tenants::council::{AccessLogEntry, AccessLogQuery};
+use plenum_tenants::council::{AccessLogEntry, AccessLogQuery, ViewerProfile};
 
 /// The caller as this tenant sees them.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Me {
     /// `anonymous`, `user` or `service`.
     kind: String,
@@ -20,6 +21,43 @@ pub struct Me {
     roles: Vec<String>,
     /// Department codes (authors).
     departments: Vec<String>,
+}
+
+#[ComplexObject]
+impl Me {
+    /// The Person a signed-in member is in this tenant's council data (matched by e-mail or
+    /// a person-id claim); null for everyone else.
+    async fn person_id(&self, ctx: &Context<'_>) -> Result<Option<ID>> {
+        Ok(profile(ctx).await?.person.map(|id| ID(id.to_string())))
+    }
+
+    /// The member's current committees (substitute seats included).
+    async fn committee_ids(&self, ctx: &Context<'_>) -> Result<Vec<ID>> {
+        Ok(ids(profile(ctx).await?.committees))
+    }
+
+    /// The ids of an author's departments.
+    async fn department_ids(&self, ctx: &Context<'_>) -> Result<Vec<ID>> {
+        Ok(ids(profile(ctx).await?.departments))
+    }
+}
+
+fn ids(ids: Vec<uuid::Uuid>) -> Vec<ID> {
+    ids.into_iter().map(|id| ID(id.to_string())).collect()
+}
+
+/// The caller's profile in the addressed tenant; empty on installation-wide requests.
+async fn profile(ctx: &Context<'_>) -> Result<ViewerProfile> {
+    let req = ctx.data_unchecked::<RequestContext>();
+    if req.tenant.is_none() {
+        return Ok(ViewerProfile::default());
+    }
+    let council = council(ctx)?;
+    council
+        .api
+        .viewer_profile(&council.caller, council.tenant)
+        .await
+        .map_err(to_gql)
 }
 
 /// One read of non-public content.

@@ -40,7 +40,9 @@ impl GraphqlApi for Gateway {
     ) -> ServiceResult<Value> {
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables));
-        let response = self.execute(caller.clone(), tenant.cloned(), request).await;
+        let response = self
+            .execute_internal(caller.clone(), tenant.cloned(), request)
+            .await;
         let json = serde_json::to_value(&response).map_err(ServiceError::internal)?;
         match first_error(&json["errors"]) {
             Some(err) => Err(err),

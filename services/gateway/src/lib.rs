@@ -59,6 +59,9 @@ pub struct GatewayOptions {
 /// The gateway of one process.
 pub struct Gateway {
     schema: PlenumSchema,
+    /// The same schema for queries of Plenum's own services (in process, or carrying a valid
+    /// internal token): a higher complexity limit.
+    internal_schema: PlenumSchema,
     options: GatewayOptions,
     /// For the per-request council DataLoaders.
     council: Arc<dyn CouncilApi>,
@@ -78,9 +81,11 @@ impl Gateway {
             std::time::Duration::from_secs(options.auth.jwks_refresh_min_secs),
             options.platform_admin_api,
         );
-        let schema = schema::build(backends, &options);
+        let schema = schema::build(backends.clone(), &options, false);
+        let internal_schema = schema::build(backends, &options, true);
         Arc::new(Gateway {
             schema,
+            internal_schema,
             options,
             council,
             documents,

@@ -50,12 +50,23 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
-pub(crate) fn build(backends: Backends, options: &GatewayOptions) -> PlenumSchema {
+/// The complexity limit for queries Plenum itself wrote (the portal's pages and feeds): they
+/// ask for long lists on purpose, and no visitor can change them.
+pub(crate) const INTERNAL_MAX_COMPLEXITY: usize = 5_000_000;
+
+/// The schema with the configured limits; `internal` for queries of Plenum's own services
+/// (see [`INTERNAL_MAX_COMPLEXITY`]; the depth limit stays).
+pub(crate) fn build(backends: Backends, options: &GatewayOptions, internal: bool) -> PlenumSchema {
+    let complexity = if internal {
+        options.max_complexity.max(INTERNAL_MAX_COMPLEXITY)
+    } else {
+        options.max_complexity
+    };
     builder()
         .data(backends)
         .data(AdminApi(options.platform_admin_api))
         .limit_depth(options.max_depth)
-        .limit_complexity(options.max_complexity)
+        .limit_complexity(complexity)
         .extension(async_graphql::extensions::Tracing)
         .finish()
 }

@@ -169,6 +169,14 @@ impl CouncilApi for Fake {
         Ok(None)
     }
 
+    async fn viewer_profile(
+        &self,
+        _: &Identity,
+        _: Uuid,
+    ) -> ServiceResult<plenum_tenants::council::ViewerProfile> {
+        Ok(Default::default())
+    }
+
     async fn record_file_content(
         &self,
         _: &Identity,

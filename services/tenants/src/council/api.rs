@@ -170,6 +170,19 @@ pub struct AccessLogEntry {
     pub object_id: Uuid,
 }
 
+/// Who the caller is in the tenant's council data, for pages such as "Meine Sitzungen".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewerProfile {
+    /// The Person a member is (matched by e-mail or a person-id claim).
+    pub person: Option<Uuid>,
+    /// The member's current committees, substitute seats included.
+    pub committees: Vec<Uuid>,
+    /// An author's departments.
+    pub departments: Vec<Uuid>,
+    /// Sees what staff see.
+    pub staff: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessLogPage {
     pub entries: Vec<AccessLogEntry>,
@@ -286,4 +299,8 @@ pub trait CouncilApi: Send + Sync {
         caller: &Identity,
         tenant: Uuid,
     ) -> ServiceResult<Option<Vec<String>>>;
+
+    /// The caller's own place in the tenant: Person, committees, departments.
+    async fn viewer_profile(&self, caller: &Identity, tenant: Uuid)
+    -> ServiceResult<ViewerProfile>;
 }

@@ -3,7 +3,7 @@
 
 use super::api::{
     AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, IndexSource,
-    ListQuery, Page, Relation, SourceRequest,
+    ListQuery, Page, Relation, SourceRequest, ViewerProfile,
 };
 use super::model::{Kind, NewObject, Object};
 use axum::Router;
@@ -74,6 +74,9 @@ enum Call {
     SearchTags {
         tenant: Uuid,
     },
+    ViewerProfile {
+        tenant: Uuid,
+    },
 }
 
 impl Call {
@@ -90,6 +93,7 @@ impl Call {
             Call::RecordFileContent { .. } => "record_file_content",
             Call::IndexSources { .. } => "index_sources",
             Call::SearchTags { .. } => "search_tags",
+            Call::ViewerProfile { .. } => "viewer_profile",
         }
     }
 }
@@ -120,6 +124,7 @@ async fn dispatch(api: &dyn CouncilApi, caller: &Identity, call: Call) -> Respon
             reply(api.index_sources(caller, tenant, request).await)
         }
         Call::SearchTags { tenant } => reply(api.search_tags(caller, tenant).await),
+        Call::ViewerProfile { tenant } => reply(api.viewer_profile(caller, tenant).await),
     }
 }
 
@@ -280,5 +285,13 @@ impl CouncilApi for CouncilClient {
         tenant: Uuid,
     ) -> ServiceResult<Option<Vec<String>>> {
         self.call(caller, Call::SearchTags { tenant }).await
+    }
+
+    async fn viewer_profile(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+    ) -> ServiceResult<ViewerProfile> {
+        self.call(caller, Call::ViewerProfile { tenant }).await
     }
 }

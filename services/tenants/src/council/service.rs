@@ -4,7 +4,7 @@
 use super::access_log;
 use super::api::{
     AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, IndexSource,
-    ListQuery, Page, Relation, SourceRequest,
+    ListQuery, Page, Relation, SourceRequest, ViewerProfile,
 };
 use super::model::*;
 use super::numbering::{self, NumberInput, Pattern};
@@ -839,5 +839,21 @@ impl CouncilApi for CouncilService {
         let tx = self.tx(tenant).await?;
         let viewer = Viewer::resolve(&tx, caller).await?;
         done(tx, viewer.search_tags()).await
+    }
+
+    async fn viewer_profile(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+    ) -> ServiceResult<ViewerProfile> {
+        let tx = self.tx(tenant).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let profile = ViewerProfile {
+            person: viewer.person(),
+            committees: viewer.committees().to_vec(),
+            departments: viewer.departments().to_vec(),
+            staff: viewer.is_staff(),
+        };
+        done(tx, profile).await
     }
 }
