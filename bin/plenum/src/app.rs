@@ -44,6 +44,8 @@ pub struct App {
     pub search: Option<SearchService>,
     /// With Redis: feeds this process's search index from the event stream.
     pub search_worker: Option<plenum_events::StreamWorker>,
+    /// With Redis and a portal: drops cached pages on every event of their tenant.
+    pub portal_tail: Option<plenum_portal::CacheTail>,
     pub sweep: (Duration, Duration),
 }
 
@@ -286,6 +288,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     }
 
     let mut gateway = None;
+    let mut page_cache = None;
     if edge_needed {
         let tenants = tenants.clone().expect("set whenever the edge is needed");
         let mut tenant_router = Router::new();
@@ -333,14 +336,20 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                     )?,
                 ),
             };
+            let cache = Arc::new(plenum_portal::PageCache::new(
+                Duration::from_secs(settings.portal.cache_ttl_secs),
+                settings.portal.cache_max_entries,
+            ));
+            page_cache = Some(cache.clone());
             let portal = plenum_portal::Portal::new(
                 graphql.clone(),
                 sessions,
                 Duration::from_secs(settings.auth.config_cache_secs),
+                cache,
             );
-            tenant_router = tenant_router.merge(plenum_portal::tenant_routes(portal));
+            tenant_router = tenant_router.merge(plenum_portal::tenant_routes(portal.clone()));
             installation_router =
-                installation_router.merge(plenum_portal::installation_routes(graphql));
+                installation_router.merge(plenum_portal::installation_routes(portal));
         }
         let edge = Edge::new(
             tenants.clone(),
@@ -415,7 +424,26 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                     .claim_idle(Duration::from_secs(settings.search.claim_idle_secs)),
             );
         }
-    } else if let Some(local) = &local_search {
+    }
+    // Every portal replica hears every event: from the stream with Redis, otherwise from the
+    // outbox of its own process.
+    let mut portal_tail = None;
+    match (&page_cache, &settings.redis.url) {
+        (Some(cache), Some(url)) => {
+            portal_tail = Some(plenum_portal::CacheTail {
+                cache: cache.clone(),
+                redis_url: url.clone(),
+                stream: settings.redis.events_stream.clone(),
+            })
+        }
+        (Some(cache), None) if database.is_some() => {
+            consumers.push(Arc::new(plenum_portal::CacheConsumer(cache.clone())))
+        }
+        _ => {}
+    }
+    if settings.redis.url.is_none()
+        && let Some(local) = &local_search
+    {
         consumers.push(Arc::new(IndexConsumer::new(
             local.indexer().clone(),
             settings.search.batch,
@@ -439,6 +467,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         documents: local_documents,
         search: local_search,
         search_worker,
+        portal_tail,
         sweep: (
             Duration::from_secs(settings.documents.sweep_interval_secs),
             Duration::from_secs(settings.documents.sweep_grace_secs),
@@ -463,6 +492,12 @@ pub async fn serve(
     if let Some(worker) = app.search_worker {
         let mut stopped = stop.subscribe();
         tokio::spawn(worker.run(async move {
+            let _ = stopped.changed().await;
+        }));
+    }
+    if let Some(tail) = app.portal_tail {
+        let mut stopped = stop.subscribe();
+        tokio::spawn(tail.run(async move {
             let _ = stopped.changed().await;
         }));
     }

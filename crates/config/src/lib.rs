@@ -30,6 +30,28 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub documents: DocumentsSettings,
     pub search: SearchSettings,
+    pub portal: PortalSettings,
+}
+
+/// The portal's page cache (anonymous pages only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PortalSettings {
+    /// Seconds an anonymous page is served from the cache at most. Events of the tenant
+    /// drop its pages earlier; this is the safety net for changes without an event (tenant
+    /// settings) and for portals that hear no events (split without Redis).
+    pub cache_ttl_secs: u64,
+    /// Pages kept per tenant.
+    pub cache_max_entries: usize,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        PortalSettings {
+            cache_ttl_secs: 300,
+            cache_max_entries: 2000,
+        }
+    }
 }
 
 /// Which index serves searches.

@@ -1,29 +1,46 @@
-//! The portal: server-rendered pages for citizens (Bürgerinfo), council members and staff.
+//! The portal: server-rendered pages for citizens (Bürgerinfo), council members (Ratsinfo)
+//! and staff (Amtsinfo), with iCal and Atom feeds.
 //!
 //! It is a client of the gateway only ([`GraphqlApi`]): in-process in all-in-one mode, over
-//! HTTP with the signed internal identity when split. The spine serves the start pages; the
-//! portal issue builds the rest.
+//! HTTP with the signed internal identity when split. Every page asks as the visitor
+//! (anonymous, or the signed-in user), so the same page shows each visitor what the
+//! visibility rule lets them see; anonymous pages are cached ([`cache`]).
 
+pub mod cache;
+mod feeds;
+mod i18n;
 mod oidc;
+mod pages;
 pub mod sessions;
 mod signin;
+mod view;
 
+pub use cache::{CacheConsumer, CacheTail, PageCache};
 pub use sessions::SessionStore;
 
 use axum::Router;
-use axum::extract::{Extension, OriginalUri, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use i18n::{Lang, Translations};
+use plenum_errors::ErrorCode;
 use plenum_gateway::{GraphqlApi, ResolvedTenant};
 use plenum_identity::Identity;
-use serde_json::{Value, json};
+use plenum_tenants::TenantInfo;
+use plenum_urls::TenantBase;
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
-/// The portal of one process: the gateway it asks and the sign-in it keeps.
+/// The portal of one process: the gateway it asks, the sign-in it keeps, its templates and
+/// its page cache.
 pub struct Portal {
     gateway: Arc<dyn GraphqlApi>,
     signin: signin::SignIn,
+    view: view::View,
+    words: Arc<Translations>,
+    cache: Arc<PageCache>,
 }
 
 impl Portal {
@@ -32,33 +49,50 @@ impl Portal {
         gateway: Arc<dyn GraphqlApi>,
         sessions: SessionStore,
         config_ttl: std::time::Duration,
+        cache: Arc<PageCache>,
     ) -> Arc<Portal> {
+        let words = Arc::new(Translations::load());
         Arc::new(Portal {
             gateway,
             signin: signin::SignIn::new(sessions, config_ttl),
+            view: view::View::new(words.clone()),
+            words,
+            cache,
         })
+    }
+
+    pub fn cache(&self) -> &Arc<PageCache> {
+        &self.cache
     }
 }
 
 /// Pages under a tenant's base URL.
 pub fn tenant_routes(portal: Arc<Portal>) -> Router {
+    let pages = pages::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            portal.cache.clone(),
+            cache::layer,
+        ))
+        .with_state(portal.clone());
     Router::new()
-        .route("/", get(tenant_start))
-        .route("/ratsinfo", get(ratsinfo))
         .route("/auth/login", get(signin::login))
         .route("/auth/callback", get(signin::callback))
         .route("/auth/logout", post(signin::logout))
+        .route("/sprache", get(pages::language))
+        .route("/ratsinfo/kalender/neu", post(pages::ratsinfo::renew_feed))
         .with_state(portal)
+        .merge(pages)
 }
 
 /// Installation-wide pages.
-pub fn installation_routes(gateway: Arc<dyn GraphqlApi>) -> Router {
+pub fn installation_routes(portal: Arc<Portal>) -> Router {
     Router::new()
-        .route("/", get(installation_start))
-        .with_state(gateway)
+        .route("/", get(pages::installation))
+        .with_state(portal)
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values (the sign-in problem pages,
+/// which are not templates).
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -78,155 +112,223 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Html(page(
-            "Vorübergehend nicht erreichbar",
-            "<h1>Vorübergehend nicht erreichbar</h1><p>Bitte versuchen Sie es in Kürze erneut.</p>",
-        )),
-    )
-        .into_response()
+const LANG_COOKIE: &str = "plenum_lang";
+
+/// The visitor's language: the cookie the language switch sets, German otherwise.
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
+    signin::cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .unwrap_or_default()
 }
 
-/// The sign-in line every tenant page shows: a link, or the name and a sign-out button.
-fn account_bar(user: Option<&signin::User>, base_path: &str) -> String {
-    match user {
-        Some(user) => format!(
-            "<form method=\"post\" action=\"{base}auth/logout\"><p>Angemeldet als {name} \
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\">Abmelden</button></p></form>",
-            base = esc(base_path),
-            name = esc(&user.name),
-            csrf = esc(&user.csrf)
-        ),
-        None => format!(
-            "<p><a href=\"{}auth/login\">Anmelden</a> (Ratsmitglieder und Verwaltung)</p>",
-            esc(base_path)
-        ),
+/// One page request: the tenant, who asks, in which language.
+pub(crate) struct Req {
+    pub tenant: TenantInfo,
+    pub base: TenantBase,
+    pub user: Option<signin::User>,
+    pub lang: Lang,
+    pub uri: Uri,
+}
+
+impl Req {
+    pub fn identity(&self) -> Identity {
+        self.user
+            .as_ref()
+            .map_or_else(Identity::anonymous, |u| u.identity.clone())
     }
 }
 
-fn base_path(tenant: &plenum_tenants::TenantInfo) -> String {
-    url::Url::parse(&tenant.base_url)
-        .map(|u| u.path().to_owned())
-        .unwrap_or_else(|_| "/".to_owned())
+impl FromRequestParts<Arc<Portal>> for Req {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        portal: &Arc<Portal>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(ResolvedTenant(tenant)) = parts.extensions.get::<ResolvedTenant>().cloned() else {
+            return Err(StatusCode::NOT_FOUND.into_response());
+        };
+        let base = TenantBase::from_canonical(&tenant.base_url)
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+        let user = portal.user(&parts.headers, &tenant).await;
+        Ok(Req {
+            tenant,
+            base,
+            user,
+            lang: lang_of(&parts.headers),
+            uri: parts.uri.clone(),
+        })
+    }
 }
 
-async fn tenant_start(
-    State(portal): State<Arc<Portal>>,
-    Extension(ResolvedTenant(tenant)): Extension<ResolvedTenant>,
-    headers: HeaderMap,
-) -> Response {
-    let user = portal.user(&headers, &tenant).await;
-    let data = portal
-        .gateway
-        .execute_json(
-            &Identity::anonymous(),
-            Some(&tenant),
-            "{ tenant { name baseUrl } }",
-            json!({}),
-        )
-        .await;
-    let Ok(data) = data else {
-        return unavailable();
-    };
-    let name = data["tenant"]["name"].as_str().unwrap_or_default();
-    let body = format!(
-        "{bar}<h1>Bürgerinfo {name}</h1>\
-         <p>Willkommen im Ratsinformationssystem. Sitzungen, Tagesordnungen und Vorlagen \
-         erscheinen hier, sobald sie veröffentlicht sind.</p>",
-        bar = account_bar(user.as_ref(), &base_path(&tenant)),
-        name = esc(name)
-    );
-    Html(page(&format!("Bürgerinfo {name}"), &body)).into_response()
+/// What a page's data request can end in besides data.
+pub(crate) enum Failed {
+    /// The object does not exist or the visitor may not see it.
+    NotFound,
+    Unavailable,
 }
 
-/// Ratsinfo: the agenda items the signed-in user may see, non-public ones included. Until
-/// the portal issue builds the real pages, this is the one page behind sign-in.
-async fn ratsinfo(
-    State(portal): State<Arc<Portal>>,
-    Extension(ResolvedTenant(tenant)): Extension<ResolvedTenant>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let Some(user) = portal.user(&headers, &tenant).await else {
-        let next: String = url::form_urlencoded::byte_serialize(uri.path().as_bytes()).collect();
-        let to = format!("{}auth/login?next={next}", base_path(&tenant));
-        return (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
-    };
-    let data = portal
-        .gateway
-        .execute_json(
-            &user.identity,
-            Some(&tenant),
-            "{ agendaItems(first: 200) { nodes { number title public meeting { name number } } } }",
-            json!({}),
-        )
-        .await;
-    let Ok(data) = data else {
-        return unavailable();
-    };
-    let rows: String = data["agendaItems"]["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|item: &Value| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(item["meeting"]["number"].as_str().unwrap_or_default()),
-                esc(item["number"].as_str().unwrap_or_default()),
-                esc(item["title"].as_str().unwrap_or_default()),
-                if item["public"] == true {
-                    "öffentlich"
-                } else {
-                    "nichtöffentlich"
+/// The part of every page's query that the frame (header, footer, branding) needs.
+const FRAME: &str = "tenant { name settings { key value } } me { kind roles }";
+
+impl Portal {
+    /// Runs `selection` (with variable definitions `defs`, e.g. `$id: ID!`) as the visitor,
+    /// together with what the page frame needs.
+    pub(crate) async fn data(
+        &self,
+        req: &Req,
+        defs: &str,
+        selection: &str,
+        variables: Value,
+    ) -> Result<Value, Failed> {
+        self.data_as(&req.identity(), req, defs, selection, variables)
+            .await
+    }
+
+    /// [`data`](Portal::data) as `identity` instead of the visitor: anonymous for public
+    /// feeds, the owner of a personal calendar link.
+    pub(crate) async fn data_as(
+        &self,
+        identity: &Identity,
+        req: &Req,
+        defs: &str,
+        selection: &str,
+        variables: Value,
+    ) -> Result<Value, Failed> {
+        let defs = if defs.is_empty() {
+            String::new()
+        } else {
+            format!("({defs})")
+        };
+        let query = format!("query Page{defs} {{ {FRAME} {selection} }}");
+        self.gateway
+            .execute_json(identity, Some(&req.tenant), &query, variables)
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::NotFound | ErrorCode::ValidationFailed => Failed::NotFound,
+                _ => {
+                    tracing::warn!(error = %e, "a portal page could not be loaded");
+                    Failed::Unavailable
                 }
-            )
-        })
-        .collect();
-    let body = format!(
-        "{bar}<h1>Ratsinfo</h1><table><caption>Tagesordnungspunkte</caption>\
-         <thead><tr><th>Sitzung</th><th>TOP</th><th>Betreff</th><th>Teil</th></tr></thead>\
-         <tbody>{rows}</tbody></table>",
-        bar = account_bar(Some(&user), &base_path(&tenant))
-    );
-    let mut response = Html(page("Ratsinfo", &body)).into_response();
-    // Pages with non-public content are never cached by browsers or proxies.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
+            })
+    }
+
+    /// The values every template sees besides the page's own.
+    fn frame(&self, req: &Req, data: &Value, section: &str) -> Map<String, Value> {
+        let settings: Map<String, Value> = data["tenant"]["settings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| Some((s["key"].as_str()?.to_owned(), s["value"].clone())))
+            .collect();
+        let roles: Vec<&str> = data["me"]["roles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let staff = roles
+            .iter()
+            .any(|r| matches!(*r, "staff" | "author" | "clerk" | "tenant_admin"));
+        let brand = pages::brand(&settings);
+        let mut frame = Map::new();
+        frame.insert("lang".into(), json!(req.lang.code()));
+        frame.insert("base".into(), json!(req.base.as_str()));
+        frame.insert(
+            "tenant".into(),
+            json!({ "name": data["tenant"]["name"].as_str().unwrap_or(&req.tenant.name) }),
+        );
+        frame.insert("brand".into(), brand);
+        frame.insert("section".into(), json!(section));
+        frame.insert(
+            "path".into(),
+            json!(req.uri.path_and_query().map_or("/", |p| p.as_str())),
+        );
+        frame.insert("today".into(), json!(view::today().to_string()));
+        frame.insert(
+            "user".into(),
+            match &req.user {
+                Some(u) => json!({
+                    "name": u.name,
+                    "csrf": u.csrf,
+                    "member": roles.contains(&"member"),
+                    "staff": staff,
+                }),
+                None => Value::Null,
+            },
+        );
+        frame
+    }
+
+    /// Renders `template` with the page's `values` inside the frame. Anonymous pages may be
+    /// cached by anyone for a minute; pages for a signed-in visitor by no one.
+    pub(crate) fn render(
+        &self,
+        req: &Req,
+        template: &str,
+        section: &str,
+        data: &Value,
+        values: Value,
+    ) -> Response {
+        let mut context = self.frame(req, data, section);
+        if let Value::Object(values) = values {
+            context.extend(values);
+        }
+        match self.view.render(template, &Value::Object(context)) {
+            Ok(html) => self.html(req, StatusCode::OK, html),
+            Err(e) => {
+                tracing::error!(error = %e, template, "a portal template failed");
+                self.message(req, StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
+            }
+        }
+    }
+
+    fn html(&self, req: &Req, status: StatusCode, html: String) -> Response {
+        let mut response = (status, Html(html)).into_response();
+        let h = response.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if req.user.is_none() {
+                "public, max-age=60"
+            } else {
+                "private, no-store"
+            }),
+        );
+        h.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(req.lang.code()),
+        );
+        response
+    }
+
+    /// A page that only says something: not found, unavailable, an error.
+    pub(crate) fn message(&self, req: &Req, status: StatusCode, message: &str) -> Response {
+        let mut context = self.frame(req, &Value::Null, "");
+        context.insert("message".into(), json!(message));
+        let html = self
+            .view
+            .render("message.html", &Value::Object(context))
+            .unwrap_or_else(|_| page("Fehler", "<h1>Fehler</h1>"));
+        let mut response = self.html(req, status, html);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    pub(crate) fn failed(&self, req: &Req, failed: Failed) -> Response {
+        match failed {
+            Failed::NotFound => self.message(req, StatusCode::NOT_FOUND, "error-not-found"),
+            Failed::Unavailable => {
+                self.message(req, StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")
+            }
+        }
+    }
+
+    pub(crate) fn words(&self) -> &Translations {
+        &self.words
+    }
 }
 
-async fn installation_start(State(gateway): State<Arc<dyn GraphqlApi>>) -> Response {
-    let data = gateway
-        .execute_json(
-            &Identity::anonymous(),
-            None,
-            "{ tenants { name baseUrl } }",
-            json!({}),
-        )
-        .await;
-    let Ok(data) = data else {
-        return unavailable();
-    };
-    let items: String = data["tenants"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|t: &Value| {
-            format!(
-                "<li><a href=\"{}\">{}</a></li>",
-                esc(t["baseUrl"].as_str().unwrap_or_default()),
-                esc(t["name"].as_str().unwrap_or_default())
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>Plenum</h1><p>Ratsinformationssysteme dieser Installation:</p><ul>{items}</ul>"
-    );
-    Html(page("Plenum – Ratsinformationssysteme", &body)).into_response()
-}
+/// The state handlers of installation pages and tenant pages share.
+pub(crate) type PortalState = State<Arc<Portal>>;

@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use plenum_errors::{ErrorCode, ServiceError, ServiceResult};
 use plenum_gateway::ResolvedTenant;
 use plenum_identity::claims::ConfigCache;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
-const SESSION_COOKIE: &str = "plenum_session";
+pub(crate) const SESSION_COOKIE: &str = "plenum_session";
 const LOGIN_COOKIE: &str = "plenum_login";
 const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
 const LOGIN_TTL: Duration = Duration::from_secs(600);
@@ -35,7 +36,13 @@ struct Session {
     claims: Value,
     id_token: String,
     csrf: String,
+    /// When this user signed in before this session ("new since your last sign-in").
+    #[serde(default)]
+    previous_sign_in: Option<DateTime<Utc>>,
 }
+
+/// How long Plenum remembers a user's last sign-in.
+const LAST_SIGN_IN_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
 
 #[derive(Serialize, Deserialize)]
 struct Pending {
@@ -53,6 +60,10 @@ pub struct User {
     pub name: String,
     /// The anti-forgery token forms of this session carry.
     pub csrf: String,
+    /// The sign-in before this session, if Plenum remembers one.
+    pub previous_sign_in: Option<DateTime<Utc>>,
+    /// The provider's claims, kept for the personal calendar feed.
+    pub(crate) claims: Value,
     secret: String,
 }
 
@@ -72,7 +83,7 @@ impl SignIn {
     }
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -91,7 +102,7 @@ fn base(tenant: &TenantInfo) -> (String, bool) {
     }
 }
 
-fn set_cookie(
+pub(crate) fn set_cookie(
     tenant: &TenantInfo,
     path_suffix: &str,
     name: &str,
@@ -106,7 +117,7 @@ fn set_cookie(
     .expect("cookie values are URL-safe base64")
 }
 
-fn redirect(to: &str, cookies: Vec<HeaderValue>) -> Response {
+pub(crate) fn redirect(to: &str, cookies: Vec<HeaderValue>) -> Response {
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();
     for c in cookies {
         response.headers_mut().append(header::SET_COOKIE, c);
@@ -155,7 +166,71 @@ fn safe_next(next: Option<&str>, tenant: &TenantInfo) -> String {
     }
 }
 
+/// How long a personal calendar link works without being used to renew it; calendar apps
+/// poll it, but the store only counts writes, so it is long.
+const FEED_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
+
+#[derive(Serialize, Deserialize)]
+struct FeedGrant {
+    tenant: Uuid,
+    claims: Value,
+}
+
 impl Portal {
+    /// The secret of `user`'s personal calendar link; a new one (and the old one revoked)
+    /// with `renew`.
+    pub(crate) async fn feed_token(
+        &self,
+        user: &User,
+        tenant: &TenantInfo,
+        renew: bool,
+    ) -> ServiceResult<String> {
+        let who = format!("{}:{}", tenant.id, user.identity.subject());
+        let store = &self.signin.store;
+        let current = store.get("feed-of", &who).await?;
+        if let (Some(token), false) = (&current, renew) {
+            return Ok(token.clone());
+        }
+        if let Some(old) = current {
+            store.take("feed", &old).await?;
+        }
+        let token = random_token();
+        let grant = FeedGrant {
+            tenant: tenant.id,
+            claims: user.claims.clone(),
+        };
+        let value = serde_json::to_string(&grant).expect("grant serialises");
+        store.put("feed", &token, &value, FEED_TTL).await?;
+        store.put("feed-of", &who, &token, FEED_TTL).await?;
+        Ok(token)
+    }
+
+    /// The identity a personal calendar link stands for, mapped with the tenant's current
+    /// claim mapping; `None` for an unknown or revoked link.
+    pub(crate) async fn feed_identity(
+        &self,
+        tenant: &TenantInfo,
+        token: &str,
+    ) -> ServiceResult<Option<Identity>> {
+        let Some(stored) = self.signin.store.get("feed", token).await? else {
+            return Ok(None);
+        };
+        let Ok(grant) = serde_json::from_str::<FeedGrant>(&stored) else {
+            return Ok(None);
+        };
+        if grant.tenant != tenant.id {
+            return Ok(None);
+        }
+        let Some(config) = self.sign_in_config(tenant).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Identity::verified_user(
+            tenant.id,
+            &grant.claims,
+            &config,
+        )))
+    }
+
     /// The tenant's sign-in configuration, cached for the configured time.
     async fn sign_in_config(
         &self,
@@ -207,6 +282,8 @@ impl Portal {
             identity,
             name,
             csrf: session.csrf,
+            previous_sign_in: session.previous_sign_in,
+            claims: session.claims,
             secret: secret.to_owned(),
         })
     }
@@ -374,12 +451,33 @@ pub(crate) async fn callback(
             &tenant,
         );
     }
+    // Remember this sign-in and recall the one before (best effort: a store error only
+    // loses the "new since" list).
+    let subject = Identity::verified_user(tenant.id, &finished.claims, &config)
+        .subject()
+        .to_owned();
+    let who = format!("{}:{subject}", tenant.id);
+    let previous_sign_in = match portal.signin.store.get("last-sign-in", &who).await {
+        Ok(v) => v.and_then(|v| v.parse::<DateTime<Utc>>().ok()),
+        Err(_) => None,
+    };
+    let _ = portal
+        .signin
+        .store
+        .put(
+            "last-sign-in",
+            &who,
+            &Utc::now().to_rfc3339(),
+            LAST_SIGN_IN_TTL,
+        )
+        .await;
     let secret = random_token();
     let session = Session {
         tenant: tenant.id,
         claims: finished.claims,
         id_token: finished.id_token,
         csrf: random_token(),
+        previous_sign_in,
     };
     let value = serde_json::to_string(&session).expect("session serialises");
     if let Err(e) = portal
