@@ -56,7 +56,8 @@ test: deps
 	export PLENUM_TEST_DATABASE_URL=$$DATABASE_URL PLENUM_TEST_REDIS_URL=$$REDIS_URL
 	export PLENUM_TEST_OIDC_URL=$$OIDC_URL PLENUM_TEST_S3_URL=$$S3_URL
 	eval "$$(scripts/browser.sh)"
-	export PLENUM_TEST_CHROMIUM
+	eval "$$(scripts/pytools.sh)"
+	export PLENUM_TEST_CHROMIUM PLENUM_TEST_PYTHON
 	cargo build --bin plenum
 	if cargo nextest --version >/dev/null 2>&1; then
 	  cargo nextest run --workspace --no-fail-fast

@@ -84,6 +84,8 @@ pub(crate) struct World {
     /// The Bauausschuss and its meeting (one public and one non-public item).
     pub committee_ba: Uuid,
     pub meeting_ba: Uuid,
+    /// The Finanzausschuss' meeting (its non-public item is hidden from alpha-member).
+    pub meeting_fa: Uuid,
 }
 
 async fn tenant(server: &Server, slug: &str) -> TenantInfo {
@@ -442,6 +444,7 @@ pub(crate) async fn world_with(redis: bool) -> World {
         nonpublic_paper_ba: p_np_ba,
         committee_ba: ba,
         meeting_ba: m_ba,
+        meeting_fa: m_fa,
     }
 }
 

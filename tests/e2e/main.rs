@@ -11,6 +11,7 @@ mod events_stream;
 mod identity;
 mod oidc;
 mod ops;
+mod portal;
 mod portal_signin;
 mod search;
 mod split;

@@ -127,10 +127,22 @@ async fn sign_in_and_out(redis: bool) {
     // Signed in: the member sees their committee's non-public item, not another's.
     let r = get(&ratsinfo, &session_cookie).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
+    let r = get(
+        &format!("{base}sitzungen/{}", w.meeting_ba),
+        &session_cookie,
+    )
+    .await;
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
     let page = r.text().await.unwrap();
     assert!(page.contains(BA_NONPUBLIC), "{page}");
-    assert!(!page.contains(FA_NONPUBLIC), "{page}");
+    let r = get(
+        &format!("{base}sitzungen/{}", w.meeting_fa),
+        &session_cookie,
+    )
+    .await;
+    let other = r.text().await.unwrap();
+    assert!(!other.contains(FA_NONPUBLIC), "{other}");
     assert!(page.contains("Angemeldet als Alpha Member"), "{page}");
     let csrf = page
         .split("name=\"csrf\" value=\"")
@@ -273,7 +285,12 @@ async fn sign_in_and_out_in_chromium() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/browser/login.mjs");
     let out = tokio::process::Command::new("node")
         .arg(script)
-        .args([base.as_str(), "alpha-member", "alpha-member-pw"])
+        .args([
+            base.as_str(),
+            "alpha-member",
+            "alpha-member-pw",
+            &w.meeting_ba.to_string(),
+        ])
         .env("PLENUM_TEST_CHROMIUM", chromium)
         .output()
         .await
@@ -318,4 +335,22 @@ async fn sign_in_and_out_in_chromium() {
             .contains("/interaction/"),
         "{result:#}"
     );
+}
+
+/// Signs `user` (password `<user>-pw`) in at `slug`'s portal through the real provider and
+/// returns the `Cookie` header value of the session.
+pub(crate) async fn sign_in(w: &World, slug: &str, user: &str) -> String {
+    let r = client()
+        .get(format!("{}t/{slug}/auth/login", w.server.base))
+        .send()
+        .await
+        .unwrap();
+    let login = cookie_value(set_cookie(&r, "plenum_login").expect("login cookie"));
+    let mut provider = Jar::default();
+    let back = oidc::login(&location(&r), &mut provider, user, &format!("{user}-pw"))
+        .await
+        .unwrap();
+    let r = get(&back, &format!("plenum_login={login}")).await;
+    let session = set_cookie(&r, "plenum_session").expect("session cookie");
+    format!("plenum_session={}", cookie_value(session))
 }

@@ -39,7 +39,8 @@ pub struct Settings {
 pub struct PortalSettings {
     /// Seconds an anonymous page is served from the cache at most. Events of the tenant
     /// drop its pages earlier; this is the safety net for changes without an event (tenant
-    /// settings) and for portals that hear no events (split without Redis).
+    /// settings) and for portals that hear no events (split without Redis). 0 switches the
+    /// cache off.
     pub cache_ttl_secs: u64,
     /// Pages kept per tenant.
     pub cache_max_entries: usize,

@@ -156,7 +156,11 @@ impl FromRequestParts<Arc<Portal>> for Req {
             base,
             user,
             lang: lang_of(&parts.headers),
-            uri: parts.uri.clone(),
+            // The address as the visitor wrote it: the edge strips the tenant's prefix.
+            uri: parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| parts.uri.clone(), |o| o.0.clone()),
         })
     }
 }

@@ -64,7 +64,7 @@ pub(crate) async fn page(
             .data(
                 &req,
                 "$d: ID!",
-                "papers(departmentId: $d, sortBy: DATE, descending: true, first: 200) {
+                "papers(departmentId: $d, sortBy: DATE, first: 200) {
                     nodes { id reference title paperType consultations {
                         organization { name } meeting { id name startAt }
                         agendaItem { id number result resolutionText } } } }",

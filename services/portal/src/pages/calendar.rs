@@ -53,7 +53,7 @@ pub(crate) async fn page(
             &req,
             "$from: DateTime!, $until: DateTime!, $org: ID",
             "meetings(startFrom: $from, startUntil: $until, organizationId: $org,
-                      sortBy: DATE, first: 500) {
+                      sortBy: DATE, descending: true, first: 500) {
                 nodes { id name startAt endAt cancelled organizations { id name }
                         location { description } }
              }

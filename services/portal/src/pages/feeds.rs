@@ -241,7 +241,7 @@ pub(crate) async fn papers(State(portal): PortalState, req: Req) -> Response {
             &Identity::anonymous(),
             &req,
             "",
-            "papers(sortBy: DATE, descending: true, first: 50) { nodes {
+            "papers(sortBy: DATE, first: 50) { nodes {
                 id reference title paperType paperDate createdAt modifiedAt department { name } } }",
             json!({}),
         )
@@ -289,7 +289,7 @@ pub(crate) async fn decisions(State(portal): PortalState, req: Req) -> Response 
             &Identity::anonymous(),
             &req,
             "$now: DateTime!",
-            "meetings(startUntil: $now, sortBy: DATE, descending: true, first: 20) { nodes {
+            "meetings(startUntil: $now, sortBy: DATE, first: 20) { nodes {
                 id name startAt agendaItems { id number title result resolutionText modifiedAt
                     paper { reference } } } }",
             json!({ "now": Utc::now().to_rfc3339() }),

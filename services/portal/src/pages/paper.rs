@@ -26,7 +26,7 @@ pub(crate) async fn list(
         .data(
             &req,
             "$text: String, $after: String",
-            "papers(text: $text, after: $after, sortBy: DATE, descending: true, first: 50) {
+            "papers(text: $text, after: $after, sortBy: DATE, first: 50) {
                 nodes { id reference title paperType paperDate department { name } }
                 pageInfo { hasNextPage endCursor }
              }",

@@ -53,9 +53,9 @@ pub(crate) async fn page(State(portal): PortalState, req: Req) -> Response {
     for (i, committee) in committees.iter().enumerate() {
         defs.push(format!("$c{i}: ID!"));
         selection.push_str(&format!(
-            " c{i}: organization(id: $c{i}) {{ id name
-                meetings(startFrom: $now, first: 10) {{ nodes {{ id name startAt cancelled
-                    location {{ description }} }} }} }}"
+            " c{i}: meetings(organizationId: $c{i}, startFrom: $now, sortBy: DATE,
+                descending: true, first: 10) {{ nodes {{ id name startAt cancelled
+                location {{ description }} organizations {{ name }} }} }}"
         ));
         variables.insert(format!("c{i}"), json!(committee));
     }
@@ -69,12 +69,13 @@ pub(crate) async fn page(State(portal): PortalState, req: Req) -> Response {
     // The committees' meetings, merged and in date order (a meeting of two of them once).
     let mut meetings: Vec<Value> = Vec::new();
     for i in 0..committees.len() {
-        let org = &data[format!("c{i}")];
-        for m in org["meetings"]["nodes"].as_array().into_iter().flatten() {
+        for m in data[format!("c{i}")]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             if !meetings.iter().any(|x| x["id"] == m["id"]) {
-                let mut m = m.clone();
-                m["committee"] = org["name"].clone();
-                meetings.push(m);
+                meetings.push(m.clone());
             }
         }
     }

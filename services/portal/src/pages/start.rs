@@ -12,10 +12,10 @@ pub(crate) async fn page(State(portal): PortalState, req: Req) -> Response {
         .data(
             &req,
             "$now: DateTime!",
-            "upcoming: meetings(startFrom: $now, sortBy: DATE, first: 8) {
+            "upcoming: meetings(startFrom: $now, sortBy: DATE, descending: true, first: 8) {
                 nodes { id name startAt cancelled organizations { id name } location { description } }
              }
-             recent: meetings(startUntil: $now, sortBy: DATE, descending: true, first: 6) {
+             recent: meetings(startUntil: $now, sortBy: DATE, first: 6) {
                 nodes { id name startAt agendaItems {
                     id number title result paper { id reference } } }
              }",

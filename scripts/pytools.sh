@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The Python packages the tests check Plenum's output with (independent parsers from PyPI),
+# in a venv under .local/py-venv. Prints PLENUM_TEST_PYTHON=<venv python>.
+#   icalendar: the iCal feeds; feedparser: the Atom feeds.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=$root/.local/py-venv
+packages=("icalendar==7.3.0" "feedparser==6.0.14")
+stamp=$venv/.plenum-packages
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${packages[*]}" ]; then
+  echo "installing ${packages[*]} into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "${packages[@]}" >&2
+  echo "${packages[*]}" >"$stamp"
+fi
+echo "PLENUM_TEST_PYTHON=$venv/bin/python"
