@@ -71,6 +71,23 @@ pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
                 format!("{key} is a number of bytes between 1 and 1 TiB"),
             ))
         }
+        // Read by the portal, which cannot be asked from here; its key is fixed.
+        "branding.color"
+            if !(value.len() == 7
+                && value.starts_with('#')
+                && value[1..].chars().all(|c| c.is_ascii_hexdigit())) =>
+        {
+            Err(ServiceError::validation(
+                "value",
+                format!("{key} is a colour as #rrggbb, e.g. #1d4f91"),
+            ))
+        }
+        "branding.coat_of_arms" if uuid::Uuid::parse_str(value).is_err() => {
+            Err(ServiceError::validation(
+                "value",
+                format!("{key} is the id of an uploaded public PNG or JPEG file"),
+            ))
+        }
         _ => crate::council::numbering::validate_setting(key, value),
     }
 }

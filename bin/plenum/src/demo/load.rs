@@ -553,6 +553,40 @@ pub async fn run(
             "tenant {slug} already has council data; nothing loaded"
         ));
     }
+    // The portal's legal pages, so that a demo shows where a municipality's texts appear.
+    let town = &plan.body.name;
+    for (key, value) in [
+        (
+            "legal.imprint",
+            format!(
+                "{town}\nDer Bürgermeister\nMarkt 1\n53669 {place}\n\nDies ist eine erfundene Kommune zur \
+                 Vorführung von Plenum. Alle Namen und Inhalte sind frei erfunden.",
+                place = town.trim_start_matches("Gemeinde ")
+            ),
+        ),
+        (
+            "legal.privacy",
+            "Dieses Ratsinformationssystem speichert beim Abruf öffentlicher Seiten keine \
+             personenbezogenen Daten über Sie. Nach einer Anmeldung werden Zugriffe auf \
+             nichtöffentliche Unterlagen protokolliert.\n\nDies ist ein Vorführsystem."
+                .to_owned(),
+        ),
+        (
+            "legal.accessibility",
+            "Dieses Angebot soll der Barrierefreie-Informationstechnik-Verordnung (BITV 2.0) \
+             entsprechen. Die Seiten werden automatisch mit axe-core gegen WCAG 2.1 AA geprüft."
+                .to_owned(),
+        ),
+        (
+            "legal.accessibility_contact",
+            "barrierefreiheit@demo.example".to_owned(),
+        ),
+    ] {
+        tenants
+            .set_setting(&operator, tenant.id, key.to_owned(), value)
+            .await
+            .map_err(|e| anyhow::anyhow!("setting {key}: {e}"))?;
+    }
     let settings_of = tenants
         .settings(&operator, tenant.id)
         .await
