@@ -12,6 +12,7 @@ mod identity;
 mod oidc;
 mod ops;
 mod portal;
+mod portal_browser;
 mod portal_signin;
 mod search;
 mod split;
