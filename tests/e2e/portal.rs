@@ -376,6 +376,28 @@ async fn a_members_calendar_link_lists_their_committees_meetings_until_renewed()
     let ratsinfo = fetch(&format!("{base}ratsinfo"), &member).await;
     assert_eq!(ratsinfo.status, 200, "{}", ratsinfo.body);
     assert!(ratsinfo.body.contains("Meine Sitzungen"));
+    // New documents: at the first sign-in those of the last 14 days the member may see.
+    assert!(ratsinfo.body.contains("Aus den letzten 14 Tagen."));
+    assert!(
+        ratsinfo.body.contains("Anlage öffentlich"),
+        "{}",
+        ratsinfo.body
+    );
+    assert!(ratsinfo.body.contains(&format!("{PAPER_NP_BA} Anlage")));
+    assert!(!ratsinfo.body.contains(FA_NONPUBLIC));
+    // At the next sign-in only what changed since the last one.
+    let again = sign_in(&w, "alpha", "alpha-member").await;
+    let next = fetch(&format!("{base}ratsinfo"), &again).await;
+    assert!(
+        next.body.contains("Seit Ihrer letzten Anmeldung am"),
+        "{}",
+        next.body
+    );
+    assert!(
+        next.body.contains("Keine neuen Dokumente."),
+        "{}",
+        next.body
+    );
     let feed = input_value(&ratsinfo.body, "feed");
     assert!(
         feed.starts_with(&format!("{base}ratsinfo/kalender/")),
