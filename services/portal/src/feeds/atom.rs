@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+/// The feed itself; its `author` stands for every entry (RFC 4287 §4.1.1).
 pub struct Feed {
     /// A permanent IRI; the feed's own URL.
     pub id: String,
@@ -21,11 +22,14 @@ pub struct Entry {
     pub link: String,
     pub updated: DateTime<Utc>,
     pub published: Option<DateTime<Utc>>,
+    /// Plain text; an empty summary is left out.
     pub summary: Option<String>,
     pub categories: Vec<String>,
 }
 
-/// Escapes for XML text and attribute values.
+/// Escapes for XML text and (double- or single-quoted) attribute values. Drops what XML 1.0
+/// cannot carry even as a character reference (C0 controls but tab, LF, CR; U+FFFE, U+FFFF)
+/// and, with them, DEL and the C1 controls, which are legal but only ever garbage here.
 fn xml(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
@@ -36,17 +40,19 @@ fn xml(value: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
     out
 }
 
+/// RFC 3339 in UTC, e.g. `2026-03-30T16:00:00Z`.
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// An Atom 1.0 document (German, `xml:lang="de"`) of `feed` with `entries` in the given order.
 pub fn atom(feed: &Feed, entries: &[Entry]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     out.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"de\">\n");
@@ -93,31 +99,62 @@ pub fn atom(feed: &Feed, entries: &[Entry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn markup_and_control_characters_cannot_break_the_feed() {
-        let now = Utc::now();
+        let now = Utc.with_ymd_and_hms(2026, 3, 30, 16, 0, 0).unwrap();
         let feed = Feed {
             id: "https://x.de/t/a/vorlagen.atom".into(),
             title: "Neue Vorlagen – A & B".into(),
             alternate: "https://x.de/t/a/".into(),
             self_link: "https://x.de/t/a/vorlagen.atom".into(),
             updated: now,
-            author: "Gemeinde".into(),
+            author: "Gemeinde \"Süd\"".into(),
         };
         let entry = Entry {
             id: "urn:uuid:1".into(),
-            title: "<script>alert(1)</script>\u{1}".into(),
+            title: "<script>alert('x')</script>\u{1}\u{1b}\u{FFFF}".into(),
             link: "https://x.de/t/a/vorlagen/1?a=1&b=2".into(),
             updated: now,
-            published: None,
-            summary: Some("\"quoted\"".into()),
-            categories: vec!["Beschlussvorlage".into()],
+            published: Some(now),
+            summary: Some("Zeile 1\n\tZeile 2".into()),
+            categories: vec!["Bau & \"Umwelt\"".into()],
         };
         let xml = atom(&feed, &[entry]);
-        assert!(xml.contains("<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>"));
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns="));
+        assert!(xml.contains("<title>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</title>"));
         assert!(xml.contains("href=\"https://x.de/t/a/vorlagen/1?a=1&amp;b=2\""));
-        assert!(!xml.contains('\u{1}'));
+        assert!(xml.contains("<category term=\"Bau &amp; &quot;Umwelt&quot;\"/>"));
+        assert!(xml.contains("<name>Gemeinde &quot;Süd&quot;</name>"));
+        assert!(xml.contains("<summary>Zeile 1\n\tZeile 2</summary>"));
+        assert!(xml.contains("<updated>2026-03-30T16:00:00Z</updated>"));
+        assert!(xml.contains("<published>2026-03-30T16:00:00Z</published>"));
+        assert!(!xml.contains(['\u{1}', '\u{1b}', '\u{FFFF}']));
         assert!(xml.contains("A &amp; B"));
+    }
+
+    #[test]
+    fn empty_summary_is_left_out() {
+        let now = Utc::now();
+        let e = |summary: Option<&str>| Entry {
+            id: "urn:uuid:2".into(),
+            title: "t".into(),
+            link: "https://x.de/".into(),
+            updated: now,
+            published: None,
+            summary: summary.map(Into::into),
+            categories: vec![],
+        };
+        let feed = Feed {
+            id: "i".into(),
+            title: "t".into(),
+            alternate: "a".into(),
+            self_link: "s".into(),
+            updated: now,
+            author: "g".into(),
+        };
+        let xml = atom(&feed, &[e(Some("")), e(None)]);
+        assert!(!xml.contains("<summary>") && !xml.contains("<published>"));
     }
 }

@@ -11,16 +11,21 @@ pub struct CalendarEvent {
     pub uid: String,
     pub summary: String,
     pub start: DateTime<Utc>,
-    /// Without an end the event has no `DTEND` (RFC 5545 then means "the start only").
+    /// `None` (or an end not after the start) writes no `DTEND` and no `DURATION`, which
+    /// RFC 5545 §3.6.1 allows: the event then has no stated length. Inventing one (say two
+    /// hours) would show a wrong end in every calendar.
     pub end: Option<DateTime<Utc>>,
     pub location: Option<String>,
     pub description: Option<String>,
     pub url: Option<String>,
+    /// `STATUS:CANCELLED`, else `STATUS:CONFIRMED`.
     pub cancelled: bool,
     /// `DTSTAMP` and `LAST-MODIFIED`.
     pub modified: DateTime<Utc>,
 }
 
+/// The rules for Germany since 1996 (EU summer time). Clients that have their own tz data use
+/// the TZID; the rest need this block to turn wall time into an instant.
 const VTIMEZONE: &[&str] = &[
     "BEGIN:VTIMEZONE",
     "TZID:Europe/Berlin",
@@ -42,7 +47,8 @@ const VTIMEZONE: &[&str] = &[
     "END:VTIMEZONE",
 ];
 
-/// A calendar named `name` holding `events`.
+/// A calendar named `name` (`NAME` and `X-WR-CALNAME`) holding `events`, with CRLF line ends
+/// and lines folded at 75 octets.
 pub fn calendar(name: &str, events: &[CalendarEvent]) -> String {
     let mut out = String::new();
     let mut line = |l: &str| fold(&mut out, l);
@@ -76,8 +82,8 @@ pub fn calendar(name: &str, events: &[CalendarEvent]) -> String {
             line(&format!("DESCRIPTION:{}", text(d)));
         }
         if let Some(u) = &e.url {
-            // A URI value is not TEXT: no escaping, but no line breaks either.
-            line(&format!("URL:{}", u.replace(['\r', '\n'], "")));
+            // A URI value is not TEXT: no escaping, but no control characters either.
+            line(&format!("URL:{}", u.replace(char::is_control, "")));
         }
         line(if e.cancelled {
             "STATUS:CANCELLED"
@@ -94,12 +100,15 @@ fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
+/// Wall time in Germany. An instant in the repeated hour of an October night gives an
+/// ambiguous wall time, which RFC 5545 §3.3.5 reads as the first (summer) one; meetings are
+/// not held then.
 fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Berlin).format("%Y%m%dT%H%M%S").to_string()
 }
 
-/// A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines escaped; other
-/// control characters dropped.
+/// A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks (`\r\n`,
+/// `\n` or a lone `\r`) escaped; other control characters but tab dropped, as TEXT forbids them.
 fn text(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars().peekable();
@@ -108,12 +117,8 @@ fn text(value: &str) -> String {
             '\\' => out.push_str("\\\\"),
             ';' => out.push_str("\\;"),
             ',' => out.push_str("\\,"),
-            '\r' => {
-                if chars.peek() != Some(&'\n') {
-                    out.push_str("\\n");
-                }
-            }
-            '\n' => out.push_str("\\n"),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' => out.push_str("\\n"),
             c if c.is_control() && c != '\t' => {}
             c => out.push(c),
         }
@@ -122,7 +127,7 @@ fn text(value: &str) -> String {
 }
 
 /// Appends `line` folded to lines of at most 75 octets (RFC 5545 §3.1), never inside a UTF-8
-/// character, each ended by CRLF; continuation lines start with a space.
+/// character, each ended by CRLF; continuation lines start with a space, which counts.
 fn fold(out: &mut String, line: &str) {
     let mut width = 0;
     for c in line.chars() {
@@ -161,35 +166,75 @@ mod tests {
     }
 
     #[test]
-    fn local_time_with_tzid_on_both_sides_of_the_change() {
-        let before = Utc.with_ymd_and_hms(2026, 3, 28, 17, 0, 0).unwrap();
-        let after = Utc.with_ymd_and_hms(2026, 3, 30, 16, 0, 0).unwrap();
-        let october = Utc.with_ymd_and_hms(2026, 10, 26, 17, 0, 0).unwrap();
-        let ics = calendar(
-            "Sitzungen",
-            &[event(before, "a"), event(after, "b"), event(october, "c")],
-        );
-        assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20260328T180000\r\n"));
-        assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20260330T180000\r\n"));
-        assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20261026T180000\r\n"));
-        assert!(ics.contains("DTEND;TZID=Europe/Berlin:20260330T200000\r\n"));
+    fn local_time_with_tzid_on_both_sides_of_the_changes() {
+        let at = |m, d, h| Utc.with_ymd_and_hms(2026, m, d, h, 0, 0).unwrap();
+        // Summer time starts 29 March 2026 and ends 25 October 2026.
+        let events = [
+            event(at(3, 28, 17), "CET"),
+            event(at(3, 30, 16), "CEST"),
+            event(at(10, 24, 16), "CEST"),
+            event(at(10, 26, 17), "CET"),
+        ];
+        let ics = calendar("Sitzungen", &events);
+        for day in ["20260328", "20260330", "20261024", "20261026"] {
+            assert!(ics.contains(&format!("DTSTART;TZID=Europe/Berlin:{day}T180000\r\n")));
+            assert!(ics.contains(&format!("DTEND;TZID=Europe/Berlin:{day}T200000\r\n")));
+        }
+        assert!(ics.contains("DTSTAMP:20260328T170000Z\r\n"));
+        assert!(ics.contains("LAST-MODIFIED:20260330T160000Z\r\n"));
         assert_eq!(ics.matches("BEGIN:VTIMEZONE").count(), 1);
+        assert_eq!(ics.matches("STATUS:CONFIRMED").count(), 4);
         assert!(ics.contains("LOCATION:Rathaus\\, Saal 1\\; EG\r\n"));
     }
 
     #[test]
+    fn no_end_writes_no_dtend_and_cancelled_is_stated() {
+        let start = Utc.with_ymd_and_hms(2026, 6, 14, 16, 0, 0).unwrap();
+        let ics = calendar(
+            "S",
+            &[CalendarEvent {
+                end: None,
+                cancelled: true,
+                ..event(start, "a")
+            }],
+        );
+        assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20260614T180000\r\n"));
+        assert!(!ics.contains("DTEND") && !ics.contains("\nDURATION"));
+        assert!(ics.contains("STATUS:CANCELLED\r\n"));
+    }
+
+    #[test]
     fn long_lines_fold_within_75_octets_and_unfold_exactly() {
-        let summary = "Öffentliche Bekanntmachung über die Straßenausbaubeiträge ".repeat(4);
+        let summary: String = "Öffentliche Bekanntmachung über die Straßenausbaubeiträge "
+            .repeat(4)
+            .chars()
+            .take(200)
+            .collect();
+        assert_eq!(summary.chars().count(), 200);
         let ics = calendar("Ä", &[event(Utc::now(), &summary)]);
-        for line in ics.split("\r\n") {
-            assert!(line.len() <= 75, "{line}");
-        }
-        assert!(unfold(&ics).contains(&format!("SUMMARY:{summary}\r\n")));
         assert!(ics.ends_with("END:VCALENDAR\r\n"));
+        let lines: Vec<&str> = ics.trim_end_matches("\r\n").split("\r\n").collect();
+        assert!(lines.iter().all(|l| l.len() <= 75 && !l.contains('\n')));
+        assert!(
+            lines.iter().any(|l| l.len() > 72),
+            "a folded line uses the width"
+        );
+        assert!(unfold(&ics).contains(&format!("SUMMARY:{summary}\r\n")));
+    }
+
+    #[test]
+    fn fold_never_splits_a_character() {
+        let mut out = String::new();
+        // 74 ASCII octets, then a 2-octet ü that would end at octet 76: it moves down whole.
+        fold(&mut out, &format!("{}ü", "x".repeat(74)));
+        assert_eq!(out, format!("{}\r\n ü\r\n", "x".repeat(74)));
     }
 
     #[test]
     fn text_escapes_and_drops_controls() {
-        assert_eq!(text("a\\b;c,d\r\ne\u{7}"), "a\\\\b\\;c\\,d\\ne");
+        assert_eq!(
+            text("a\\b;c,d\r\ne\nf\rg\u{7}\th"),
+            "a\\\\b\\;c\\,d\\ne\\nf\\ng\th"
+        );
     }
 }
