@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The Python packages the tests check Plenum's output with (independent parsers from PyPI),
 # in a venv under .local/py-venv. Prints PLENUM_TEST_PYTHON=<venv python>.
-#   icalendar: the iCal feeds; feedparser: the Atom feeds.
+#   icalendar: the iCal feeds; feedparser: the Atom feeds; jsonschema: OParl responses.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=$root/.local/py-venv
-packages=("icalendar==7.3.0" "feedparser==6.0.14")
+packages=("icalendar==7.3.0" "feedparser==6.0.14" "jsonschema==4.25.1")
 stamp=$venv/.plenum-packages
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${packages[*]}" ]; then
   echo "installing ${packages[*]} into $venv" >&2

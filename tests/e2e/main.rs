@@ -10,6 +10,7 @@ mod events;
 mod events_stream;
 mod identity;
 mod oidc;
+mod oparl;
 mod ops;
 mod portal;
 mod portal_browser;

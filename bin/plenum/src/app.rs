@@ -310,9 +310,20 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 auth: settings.auth.clone(),
                 trust_forwarded_for: settings.server.trust_forwarded_for,
             };
-            let gw = Gateway::new(backends, options);
+            let gw = Gateway::new(backends.clone(), options);
             tenant_router = tenant_router.merge(gw.tenant_routes());
             installation_router = installation_router.merge(gw.routes());
+            // OParl is the gateway role's second public API, beside GraphQL.
+            let oparl = plenum_oparl::Oparl::new(
+                backends.tenants.clone(),
+                backends.council.clone(),
+                backends.documents.clone(),
+                installation(settings)?,
+                settings.oparl.clone(),
+            );
+            tenant_router = tenant_router.merge(plenum_oparl::tenant_routes(oparl.clone()));
+            installation_router =
+                installation_router.merge(plenum_oparl::installation_routes(oparl));
             gateway = Some(gw);
         }
         if runs(ServiceRole::Portal) {

@@ -31,6 +31,35 @@ pub struct Settings {
     pub documents: DocumentsSettings,
     pub search: SearchSettings,
     pub portal: PortalSettings,
+    pub oparl: OparlSettings,
+}
+
+/// What the installation's OParl System object says about the installation. Each tenant's
+/// Body takes its own details from the tenant settings `oparl.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OparlSettings {
+    /// `System.name`.
+    pub name: String,
+    /// `System.contactEmail`, `contactName`: whom developers ask about the API.
+    pub contact_email: Option<String>,
+    pub contact_name: Option<String>,
+    /// `System.website`: the operator's site.
+    pub website: Option<Url>,
+    /// `System.license`: the default licence of all data, as a URL.
+    pub license: Option<Url>,
+}
+
+impl Default for OparlSettings {
+    fn default() -> Self {
+        OparlSettings {
+            name: "Plenum".to_owned(),
+            contact_email: None,
+            contact_name: None,
+            website: None,
+            license: None,
+        }
+    }
 }
 
 /// The portal's page cache (anonymous pages only).

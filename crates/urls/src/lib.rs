@@ -93,6 +93,13 @@ impl Installation {
             .expect("static path joins")
     }
 
+    /// The OParl list of every tenant's Body.
+    pub fn oparl_bodies(&self) -> Url {
+        self.base
+            .join("oparl/v1.1/bodies")
+            .expect("static path joins")
+    }
+
     /// Where installation-wide GraphQL is served (tenant chosen by header).
     pub fn graphql(&self) -> Url {
         self.base.join("graphql").expect("static path joins")
@@ -140,6 +147,12 @@ impl TenantBase {
     /// The tenant's OParl Body object.
     pub fn oparl_body(&self) -> Url {
         self.join("oparl/v1.1/body")
+    }
+
+    /// An OParl object or list of this tenant; `path` (below `oparl/v1.1/`) is one the
+    /// OParl service chose from ids and fixed names, never user input.
+    pub fn oparl(&self, path: &str) -> Url {
+        self.join(&format!("oparl/v1.1/{path}"))
     }
 
     /// A base the tenant registry handed out (`TenantInfo::base_url`), which is canonical

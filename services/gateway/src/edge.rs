@@ -23,8 +23,7 @@ use tower::ServiceExt;
 pub const TENANT_HEADER: &str = "x-plenum-tenant";
 
 /// The tenant of the current request, in the request's extensions.
-#[derive(Debug, Clone)]
-pub struct ResolvedTenant(pub TenantInfo);
+pub use plenum_tenants::ResolvedTenant;
 
 const CACHE_CAPACITY: usize = 10_000;
 

@@ -22,6 +22,11 @@ pub struct TenantInfo {
     pub modified_at: DateTime<Utc>,
 }
 
+/// The tenant of the current request, which the edge puts in the request's extensions for the
+/// routers behind it (GraphQL, OParl, the portal).
+#[derive(Debug, Clone)]
+pub struct ResolvedTenant(pub TenantInfo);
+
 /// How a request names its tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -12,7 +12,7 @@ pub mod migrations;
 mod service;
 mod settings;
 
-pub use api::{CreateTenant, Setting, TenantInfo, TenantLookup, TenantsApi};
+pub use api::{CreateTenant, ResolvedTenant, Setting, TenantInfo, TenantLookup, TenantsApi};
 pub use council::{CouncilApi, CouncilClient, CouncilService};
 pub use http::{TenantsClient, routes};
 pub use plenum_tenancy::TenantStatus;

@@ -88,8 +88,35 @@ pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
                 format!("{key} is the id of an uploaded public PNG or JPEG file"),
             ))
         }
+        // The OParl Body's descriptive fields (read by the OParl API).
+        "oparl.ags" if !(value.len() == 8 && value.chars().all(|c| c.is_ascii_digit())) => {
+            Err(ServiceError::validation(
+                "value",
+                format!("{key} is the 8-digit Amtlicher Gemeindeschlüssel, e.g. 05358016"),
+            ))
+        }
+        "oparl.rgs" if !(value.len() == 12 && value.chars().all(|c| c.is_ascii_digit())) => {
+            Err(ServiceError::validation(
+                "value",
+                format!("{key} is the 12-digit Regionalschlüssel, e.g. 053580016016"),
+            ))
+        }
+        "oparl.license" | "oparl.website" if !is_web_url(value) => Err(ServiceError::validation(
+            "value",
+            format!("{key} is an http(s) URL"),
+        )),
+        "oparl.contact_email" if !value.contains('@') || value.contains(char::is_whitespace) => {
+            Err(ServiceError::validation(
+                "value",
+                format!("{key} is an e-mail address"),
+            ))
+        }
         _ => crate::council::numbering::validate_setting(key, value),
     }
+}
+
+fn is_web_url(value: &str) -> bool {
+    url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
 }
 
 pub(crate) async fn list(tx: &TenantTx) -> ServiceResult<Vec<Setting>> {

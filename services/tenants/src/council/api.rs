@@ -50,6 +50,12 @@ pub struct Filter {
     pub text: Option<String>,
     /// Changed after this instant; includes tombstones (OParl `modified_since`).
     pub modified_since: Option<DateTime<Utc>>,
+    /// Changed at or before this instant (OParl `modified_until`).
+    pub modified_until: Option<DateTime<Utc>>,
+    /// Created after this instant (OParl `created_since`).
+    pub created_since: Option<DateTime<Utc>>,
+    /// Created at or before this instant (OParl `created_until`).
+    pub created_until: Option<DateTime<Utc>>,
     /// Tombstones too, without `modified_since`.
     pub include_deleted: bool,
 }

@@ -99,6 +99,18 @@ fn conditions(kind: Kind, filter: &Filter, viewer: &Viewer, sql: &mut Sql) -> Se
     } else if !filter.include_deleted {
         conds.push("NOT t.deleted".to_owned());
     }
+    // OParl's bounds: `since` is exclusive, `until` inclusive, so that consecutive windows
+    // neither overlap nor leave a gap.
+    for (bound, column, op) in [
+        (filter.modified_until, "modified_at", "<="),
+        (filter.created_since, "created_at", ">"),
+        (filter.created_until, "created_at", "<="),
+    ] {
+        if let Some(at) = bound {
+            let p = sql_bind(sql, at);
+            conds.push(format!("t.{column} {op} {p}"));
+        }
+    }
     if let Some(cond) = visibility::condition(viewer, kind) {
         conds.push(cond);
     }

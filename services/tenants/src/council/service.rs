@@ -462,7 +462,13 @@ async fn after_change(tx: &TenantTx, object: &Object) -> ServiceResult<()> {
                 FileOwner::AgendaItem => Kind::AgendaItem,
                 FileOwner::Paper => Kind::Paper,
             };
-            store::touch(tx, owner, f.fields.owner_id).await
+            store::touch(tx, owner, f.fields.owner_id).await?;
+            // An agenda item's file is embedded twice over: in the item, and with the item
+            // in its meeting.
+            if owner == Kind::AgendaItem {
+                store::touch_meeting_of_item(tx, f.fields.owner_id).await?;
+            }
+            Ok(())
         }
         _ => Ok(()),
     }

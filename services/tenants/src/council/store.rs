@@ -250,6 +250,18 @@ pub(crate) async fn touch(tx: &TenantTx, kind: Kind, id: Uuid) -> ServiceResult<
     execute(tx, sql).await.map(|_| ())
 }
 
+/// Bumps the `modified` of the meeting an agenda item belongs to.
+pub(crate) async fn touch_meeting_of_item(tx: &TenantTx, item: Uuid) -> ServiceResult<()> {
+    let mut sql = Sql::default();
+    let at = sql.bind(now());
+    let p = sql.bind(item);
+    sql.text = format!(
+        "UPDATE meeting SET modified_at = greatest({at}, modified_at + interval '1 microsecond') \
+         WHERE id = (SELECT meeting_id FROM agenda_item WHERE id = {p})"
+    );
+    execute(tx, sql).await.map(|_| ())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     Create,
