@@ -355,6 +355,14 @@ async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1()
     assert_eq!(file["paper"], json!([paper["id"]]));
     let crawl = crawl_system(&system_url, &prefix, 500).await;
 
+    // The Body takes contact and licence from the tenant settings the demo fills in.
+    let body = &crawl.standalone[&format!("{prefix}body")];
+    assert_eq!(body["contactEmail"], "oparl@demo.example", "{body}");
+    assert_eq!(
+        body["license"],
+        "https://creativecommons.org/licenses/by/4.0/"
+    );
+    assert_eq!(body["web"], json!(format!("{}t/demo/", server.base)));
     // Every object linked from anywhere is also in its Body list.
     let unlisted: Vec<&String> = crawl
         .seen

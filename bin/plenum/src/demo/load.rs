@@ -553,7 +553,8 @@ pub async fn run(
             "tenant {slug} already has council data; nothing loaded"
         ));
     }
-    // The portal's legal pages, so that a demo shows where a municipality's texts appear.
+    // The portal's legal pages, so that a demo shows where a municipality's texts appear, and
+    // the OParl Body's contact and licence.
     let town = &plan.body.name;
     for (key, value) in [
         (
@@ -581,6 +582,14 @@ pub async fn run(
             "legal.accessibility_contact",
             "barrierefreiheit@demo.example".to_owned(),
         ),
+        // What the OParl Body says about the municipality.
+        ("oparl.contact_email", "oparl@demo.example".to_owned()),
+        ("oparl.contact_name", "Ratsbüro".to_owned()),
+        (
+            "oparl.license",
+            "https://creativecommons.org/licenses/by/4.0/".to_owned(),
+        ),
+        ("oparl.classification", "Gemeinde".to_owned()),
     ] {
         tenants
             .set_setting(&operator, tenant.id, key.to_owned(), value)
