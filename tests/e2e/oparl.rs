@@ -3,6 +3,8 @@
 //! every response against the OParl 1.1 schemas (`tests/oparl/validate.py`); the leak test
 //! walks the identity fixture's tenant looking for markers of non-public content; and the
 //! list rules (paging, filters, tombstones, `modified` of parents, canonical URLs, errors).
+//! Also that abandoned requests leave no pooled connection inside a transaction (the OParl
+//! benchmark found it: any surface under load shows it).
 
 use crate::identity::{ALL_MARKERS, BETA, World, world};
 use futures_util::{StreamExt, stream};
@@ -778,4 +780,85 @@ async fn oparl_lists_page_filter_and_report_deletions_and_changes() {
     assert!(body2["modified"].as_str().unwrap() >= body.json["modified"].as_str().unwrap());
     crawl.responses.push(("body".into(), body2));
     validate(&crawl.responses).await;
+}
+
+/// Clients that give up mid-request (timeouts, closed tabs, a load generator stopping) must
+/// not leave a pooled connection inside a transaction, where the next request would run in
+/// it. Checked from PostgreSQL's side: no session of the app stays `idle in transaction`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_requests_leave_no_connection_inside_a_transaction() {
+    let db = fresh_database().await;
+    let mut settings = db.settings();
+    settings.rate_limit.enabled = false;
+    let server = serve(settings.clone()).await;
+    server
+        .app_tenants
+        .as_ref()
+        .unwrap()
+        .database()
+        .migrate_control()
+        .await
+        .unwrap();
+    let mut demo_settings = settings.clone();
+    demo_settings.server.public_base_url = url::Url::parse(&server.base).unwrap();
+    plenum::demo::run(&demo_settings, "demo", plenum::demo::Scale::Small, 7)
+        .await
+        .unwrap();
+    let urls = [
+        format!("{}t/demo/oparl/v1.1/meetings", server.base),
+        format!("{}t/demo/oparl/v1.1/papers", server.base),
+        format!("{}t/demo/sitzungen", server.base),
+    ];
+    let admin = plenum_tenancy::sea_orm::Database::connect(db.url.clone())
+        .await
+        .unwrap();
+    use plenum_tenancy::sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let stuck = || async {
+        admin
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+                [db.name.clone().into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    // Waves of requests abandoned after 1 to 60 ms, at every stage of their transactions.
+    // After each wave the pool's connections rest where their last request left them: work
+    // that was under way finishes within moments, a stale transaction stays.
+    for wave in 0..30u64 {
+        let abandoned: Vec<()> = stream::iter(0..8u64)
+            .map(|i| {
+                let url = urls[((wave + i) % 3) as usize].clone();
+                async move {
+                    let client = reqwest::Client::builder()
+                        .timeout(std::time::Duration::from_millis(
+                            1 + (wave * 13 + i * 7) % 60,
+                        ))
+                        .build()
+                        .unwrap();
+                    let _ = client.get(url).send().await;
+                }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        assert_eq!(abandoned.len(), 8);
+        let mut left = stuck().await;
+        for _ in 0..60 {
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            left = stuck().await;
+        }
+        assert_eq!(left, 0, "wave {wave} left connections inside a transaction");
+    }
+    // And the app still answers.
+    let ok = get(&client(), &urls[1]).await;
+    assert_eq!(ok.status, 200);
 }

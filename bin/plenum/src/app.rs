@@ -403,6 +403,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             get(move || readiness::metrics(metrics_db.clone())),
         )
         .route_layer(middleware::from_fn(plenum_telemetry::record_http_metrics))
+        .layer(middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http().make_span_with(plenum_telemetry::request_span));
 
     // Each process delivers to the consumers of its own roles; with none, the dispatcher still
@@ -549,4 +550,27 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down");
+}
+
+/// Runs each request to its end even when the client goes away.
+///
+/// Hyper drops a request's future when its connection closes. Dropped in the middle of a
+/// database transaction (between sqlx sending `BEGIN` and reading its answer, say), the
+/// connection went back to the pool still inside that transaction, and the next request on it
+/// ran in the stale one ("there is already a transaction in progress" under load). A request's
+/// work is short and bounded by the database's statement timeout, so finishing it is cheaper
+/// than guarding every transaction against cancellation.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tracing::Instrument;
+    match tokio::spawn(next.run(request).in_current_span()).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "a request handler panicked");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
