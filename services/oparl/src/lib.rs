@@ -8,6 +8,7 @@
 mod error;
 mod gather;
 mod http;
+mod import;
 mod lists;
 mod params;
 mod paths;
