@@ -1,0 +1,118 @@
+"""Serves a saved OParl crawl over HTTP the way its server did, for the importer's tests.
+
+Usage: crawl_server.py <crawl.tar.gz> [--quirks]
+
+Prints the base URL it listens on (http://127.0.0.1:<port>) on the first line of stdout and
+serves until killed. Every JSON document has the original server's origin replaced by ours.
+Lists answer `?page=N` from `<list>_page-N.json` (`<list>.json` is page 1), 25 objects a page
+as the original; objects answer at their own URL when the crawl holds them.
+
+With --quirks it also behaves like the SD.NET server at its worst (QUIRKS.md): a list with a
+`modified_since` window answers 404 with code 802 instead of an empty page, every fifth object
+request fails once with 503, and one paper answers invalid JSON.
+"""
+
+import io
+import json
+import re
+import sys
+import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+ORIGIN = "https://sdnetrim.kdvz-frechen.de"
+
+
+def load(path):
+    files = {}
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.endswith(".json"):
+                name = member.name[2:] if member.name.startswith("./") else member.name
+                files[name] = tar.extractfile(member).read().decode("utf-8")
+    return files
+
+
+class Crawl:
+    def __init__(self, files, base, quirks):
+        self.quirks = quirks
+        self.docs = {name: text.replace(ORIGIN, base) for name, text in files.items()}
+        self.root = None
+        self.objects = {}
+        self.requests = 0
+        self.failed_once = set()
+        self.lock = threading.Lock()
+        system = json.loads(self.docs["system.json"])
+        self.root = urlsplit(system["id"]).path.rsplit("/system", 1)[0]
+        for name, text in self.docs.items():
+            if name.startswith("_"):
+                continue
+            doc = json.loads(text)
+            for obj in doc.get("data", []) if isinstance(doc, dict) else []:
+                if isinstance(obj, dict) and obj.get("id"):
+                    self.objects[urlsplit(obj["id"]).path] = json.dumps(obj, ensure_ascii=False)
+        self.broken = sorted(p for p in self.objects if "/paper/" in p)[:1]
+
+    def answer(self, path, query):
+        """Returns (status, body) for a GET."""
+        if not path.startswith(self.root + "/"):
+            return 404, {"error": "not found"}
+        rest = path[len(self.root) + 1:]
+        if rest == "system":
+            return 200, self.docs["system.json"]
+        lists = {"body": "body.json"}
+        match = re.fullmatch(r"body/(\d+)/(\w+)", rest)
+        if rest in lists or match:
+            if self.quirks and "modified_since" in query:
+                return 404, {"error": "Die angeforderte Ressource wurde nicht gefunden.",
+                             "code": 802, "type": "SD.NET RIM Webservice"}
+            page = int(query.get("page", ["1"])[0])
+            stem = lists.get(rest, rest + ".json")[:-5]
+            name = stem + ".json" if page == 1 else f"{stem}_page-{page}.json"
+            if name in self.docs:
+                return 200, self.docs[name]
+            return 404, {"error": "not found"}
+        if path in self.objects:
+            with self.lock:
+                self.requests += 1
+                flaky = self.quirks and self.requests % 5 == 0 and path not in self.failed_once
+                if flaky:
+                    self.failed_once.add(path)
+            if flaky:
+                return 503, "<html>Service Unavailable</html>"
+            if self.quirks and path in self.broken:
+                return 200, '{"id": "broken", "name": "unterminated\x01'
+            return 200, self.objects[path]
+        return 404, {"error": "not found"}
+
+
+def main():
+    quirks = "--quirks" in sys.argv
+    files = load(sys.argv[1])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    crawl = Crawl(files, base, quirks)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            parts = urlsplit(self.path)
+            status, body = crawl.answer(parts.path, parse_qs(parts.query))
+            data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+            self.send_response(status)
+            kind = "text/html" if data.startswith(b"<") else "application/json; charset=utf-8"
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server.RequestHandlerClass = Handler
+    print(base + crawl.root + "/system", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
