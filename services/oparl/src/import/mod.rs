@@ -2,4 +2,6 @@
 //! saved crawl. Work in progress (branch importer-wip).
 #![allow(dead_code)]
 
+mod fetch;
 mod normalize;
+mod walk;

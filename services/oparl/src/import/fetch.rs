@@ -1,0 +1,243 @@
+//! Getting OParl documents from a server or from a saved crawl.
+//!
+//! Real servers are slow, fail now and then and sometimes answer HTML or broken JSON
+//! (QUIRKS.md): each request has a time limit, 5xx/429 and transport errors are retried with
+//! growing pauses, at most `concurrency` requests run at once (politeness), and an answer that
+//! is not JSON is an error that names the URL, so that the caller can skip and report it.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Why a document could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FetchError {
+    /// The server says there is no such document (404/410).
+    NotFound,
+    /// It answered, but not with JSON (an HTML error page, invalid JSON).
+    NotJson(String),
+    /// It did not answer usefully after every retry.
+    Failed(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::NotFound => write!(f, "not found"),
+            FetchError::NotJson(why) => write!(f, "not JSON: {why}"),
+            FetchError::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct HttpOptions {
+    pub timeout: Duration,
+    pub retries: u32,
+    /// The first pause before a retry; each further one doubles it.
+    pub backoff: Duration,
+    pub concurrency: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            // SD.NET servers were seen taking 38 s for a page.
+            timeout: Duration::from_secs(120),
+            retries: 4,
+            backoff: Duration::from_millis(500),
+            concurrency: 4,
+        }
+    }
+}
+
+/// Where documents come from.
+#[derive(Clone)]
+pub(crate) enum Fetcher {
+    Http {
+        client: reqwest::Client,
+        options: HttpOptions,
+        permits: Arc<Semaphore>,
+    },
+    /// A saved crawl: `<dir>/<path below the API root>.json`, pages as `<list>_page-N.json`.
+    Directory { root: PathBuf, api_root: String },
+}
+
+impl Fetcher {
+    pub fn http(options: HttpOptions) -> Result<Fetcher, String> {
+        let client = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .user_agent(concat!("Plenum-OParl-Import/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Fetcher::Http {
+            client,
+            permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            options,
+        })
+    }
+
+    /// A saved crawl whose `system.json` names the API root its URLs start with.
+    pub fn directory(root: &Path) -> Result<Fetcher, String> {
+        let system = std::fs::read_to_string(root.join("system.json"))
+            .map_err(|e| format!("{}: {e}", root.join("system.json").display()))?;
+        let system: Value = serde_json::from_str(&system)
+            .map_err(|e| format!("{}: {e}", root.join("system.json").display()))?;
+        let id = system["id"]
+            .as_str()
+            .ok_or("system.json has no id")?
+            .to_owned();
+        let api_root = id
+            .strip_suffix("system")
+            .ok_or("the System's id does not end in `system`")?
+            .to_owned();
+        Ok(Fetcher::Directory {
+            root: root.to_owned(),
+            api_root,
+        })
+    }
+
+    pub async fn get(&self, url: &str) -> Result<Value, FetchError> {
+        match self {
+            Fetcher::Http {
+                client,
+                options,
+                permits,
+            } => {
+                let _permit = permits
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
+                get_http(client, options, url).await
+            }
+            Fetcher::Directory { root, api_root } => get_file(root, api_root, url),
+        }
+    }
+}
+
+async fn get_http(
+    client: &reqwest::Client,
+    options: &HttpOptions,
+    url: &str,
+) -> Result<Value, FetchError> {
+    let mut pause = options.backoff;
+    let mut last = String::new();
+    for attempt in 0..=options.retries {
+        if attempt > 0 {
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        let response = match client.get(url).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            return Err(FetchError::NotFound);
+        }
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            last = format!("HTTP {status}");
+            continue;
+        }
+        if !status.is_success() {
+            return Err(FetchError::Failed(format!("HTTP {status}")));
+        }
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        return parse(&bytes);
+    }
+    Err(FetchError::Failed(last))
+}
+
+fn parse(bytes: &[u8]) -> Result<Value, FetchError> {
+    // A BOM is not allowed, but harmless to skip.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    serde_json::from_slice(bytes).map_err(|e| {
+        let start = String::from_utf8_lossy(&bytes[..bytes.len().min(40)]).into_owned();
+        FetchError::NotJson(format!("{e} (begins {start:?})"))
+    })
+}
+
+/// The file of a saved crawl that holds `url`.
+fn get_file(root: &Path, api_root: &str, url: &str) -> Result<Value, FetchError> {
+    let Some(rest) = url.strip_prefix(api_root) else {
+        return Err(FetchError::NotFound);
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let page = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("page="))
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| *n > 1);
+    let name = match page {
+        Some(n) => format!("{path}_page-{n}.json"),
+        None => format!("{path}.json"),
+    };
+    if name.contains("..") {
+        return Err(FetchError::NotFound);
+    }
+    match std::fs::read(root.join(&name)) {
+        Ok(bytes) => parse(&bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(FetchError::NotFound),
+        Err(e) => Err(FetchError::Failed(format!("{name}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_crawl_answers_list_pages_by_file_name() {
+        let dir = std::env::temp_dir().join(format!("oparl-crawl-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("body/1")).unwrap();
+        let api = "https://ris.example.de/oparl/v1.0/";
+        std::fs::write(
+            dir.join("system.json"),
+            format!(r#"{{"id": "{api}system"}}"#),
+        )
+        .unwrap();
+        std::fs::write(dir.join("body/1/paper.json"), r#"{"data": [1]}"#).unwrap();
+        std::fs::write(dir.join("body/1/paper_page-2.json"), r#"{"data": [2]}"#).unwrap();
+        std::fs::write(dir.join("body/1/meeting.json"), "<html>").unwrap();
+        let f = Fetcher::directory(&dir).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let paper = format!("{api}body/1/paper");
+            assert_eq!(f.get(&paper).await.unwrap()["data"][0], 1);
+            assert_eq!(
+                f.get(&format!("{paper}?page=1")).await.unwrap()["data"][0],
+                1
+            );
+            assert_eq!(
+                f.get(&format!("{paper}?page=2")).await.unwrap()["data"][0],
+                2
+            );
+            assert_eq!(
+                f.get(&format!("{paper}?page=3")).await,
+                Err(FetchError::NotFound)
+            );
+            assert!(matches!(
+                f.get(&format!("{api}body/1/meeting")).await,
+                Err(FetchError::NotJson(_))
+            ));
+            assert_eq!(
+                f.get("https://other.example/system").await,
+                Err(FetchError::NotFound)
+            );
+        });
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
