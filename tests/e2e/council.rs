@@ -788,6 +788,7 @@ pub(crate) async fn leak_fixture(s: &Setup) -> (Uuid, Uuid) {
                 objects,
                 counters: vec![],
                 analyze: false,
+                ..ImportBatch::default()
             },
         )
         .await

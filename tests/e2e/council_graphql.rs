@@ -407,6 +407,7 @@ async fn meeting_with_everything(s: &Setup, items: usize, code: &str) -> String 
                 objects,
                 counters: vec![],
                 analyze: false,
+                ..ImportBatch::default()
             },
         )
         .await

@@ -389,6 +389,7 @@ pub(crate) async fn world_with(redis: bool) -> World {
                 objects,
                 counters: vec![],
                 analyze: false,
+                ..ImportBatch::default()
             },
         )
         .await
@@ -416,6 +417,7 @@ pub(crate) async fn world_with(redis: bool) -> World {
                 objects: vec![Object::Paper(bp)],
                 counters: vec![],
                 analyze: false,
+                ..ImportBatch::default()
             },
         )
         .await

@@ -572,6 +572,7 @@ async fn oparl_lists_page_filter_and_report_deletions_and_changes() {
                     objects: vec![Object::Paper(paper)],
                     counters: vec![],
                     analyze: false,
+                    ..ImportBatch::default()
                 },
             )
             .await

@@ -62,6 +62,11 @@ enum Command {
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Bring data over from another council information system.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Search indexes.
     Search {
         #[command(subcommand)]
@@ -81,6 +86,32 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a Body from an OParl server (1.0 or 1.1) or a saved crawl into a tenant. Runs
+    /// again without duplicates: changed objects are updated, new ones added.
+    Oparl {
+        /// A System or Body URL, or a directory with a saved crawl (`system.json`, …).
+        source: String,
+        #[arg(long)]
+        tenant: String,
+        /// The Body's id (URL), when the System has several.
+        #[arg(long)]
+        body: Option<String>,
+        /// Only what changed since this day or instant (`2026-01-31` or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// `link`: file metadata and the source's address; `skip`: no files.
+        #[arg(long, default_value = "link")]
+        files: String,
+        /// Requests to the source at once (be polite to slow servers).
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -360,6 +391,32 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
             let report = crate::demo::run(settings, &tenant, scale, seed).await?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            command:
+                ImportCommand::Oparl {
+                    source,
+                    tenant,
+                    body,
+                    since,
+                    files,
+                    concurrency,
+                    json,
+                },
+        } => {
+            crate::import_cli::oparl(
+                settings,
+                crate::import_cli::Args {
+                    source,
+                    tenant,
+                    body,
+                    since,
+                    files,
+                    concurrency,
+                    json,
+                },
+            )
+            .await
         }
         Command::Search {
             command: SearchCommand::Reindex { tenant, all },

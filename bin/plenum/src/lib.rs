@@ -8,6 +8,7 @@ mod bench_documents;
 mod bench_search;
 pub mod cli;
 pub mod demo;
+mod import_cli;
 pub mod migrations;
 mod readiness;
 mod search_cli;

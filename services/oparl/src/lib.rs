@@ -8,7 +8,7 @@
 mod error;
 mod gather;
 mod http;
-mod import;
+pub mod import;
 mod lists;
 mod params;
 mod paths;

@@ -11,6 +11,7 @@ pub fn all() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(M0001Settings),
         Box::new(M0002Council),
         Box::new(M0003AccessLog),
+        Box::new(M0004ImportSource),
     ]
 }
 
@@ -78,6 +79,25 @@ impl MigrationTrait for M0003AccessLog {
         manager
             .get_connection()
             .execute_unprepared(include_str!("council/access_log.sql"))
+            .await?;
+        Ok(())
+    }
+}
+
+struct M0004ImportSource;
+
+impl MigrationName for M0004ImportSource {
+    fn name(&self) -> &str {
+        "tenants_0004_import_source"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004ImportSource {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(include_str!("council/import_source.sql"))
             .await?;
         Ok(())
     }

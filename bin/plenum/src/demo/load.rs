@@ -637,6 +637,7 @@ pub async fn run(
                         objects,
                         counters,
                         analyze,
+                        ..ImportBatch::default()
                     },
                 )
                 .await

@@ -1,7 +1,14 @@
-//! `plenum import oparl`: brings a municipality's history over from an OParl server or a
-//! saved crawl. Work in progress (branch importer-wip).
-#![allow(dead_code)]
+//! `plenum import oparl`: brings a municipality's history over from an OParl server (1.0 or
+//! 1.1) or a saved crawl, robust to the ways real servers break the rules
+//! (../shared/oparl/QUIRKS.md), idempotent (ids derive from the source URLs) and incremental
+//! (`--since`).
 
 mod fetch;
+mod map;
 mod normalize;
+mod resolve;
+mod run;
 mod walk;
+
+pub use run::{FilesMode, ImportOptions, ImportSummary, import};
+pub use walk::Problem;

@@ -87,24 +87,6 @@ pub(crate) fn urls(value: Option<&Value>) -> Vec<String> {
     many(value).iter().filter_map(|v| text(Some(v))).collect()
 }
 
-/// The Amtlicher Gemeindeschlüssel as 8 digits: Sternberg servers drop the leading zero
-/// (7 digits) or append a zero (9 digits).
-pub(crate) fn ags(value: Option<&Value>) -> Option<String> {
-    let raw: String = text(value)?
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if !raw.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    match raw.len() {
-        8 => Some(raw),
-        7 => Some(format!("0{raw}")),
-        9 if raw.ends_with('0') => Some(raw[..8].to_owned()),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,9 +150,5 @@ mod tests {
         assert_eq!(many(Some(&json!({"id": "x"}))).len(), 1);
         assert_eq!(many(Some(&json!([null, {"id": "x"}]))).len(), 1);
         assert_eq!(urls(Some(&json!(["a", "", " "]))), vec!["a".to_owned()]);
-        assert_eq!(ags(Some(&json!("5358016"))), Some("05358016".into()));
-        assert_eq!(ags(Some(&json!("053580160"))), Some("05358016".into()));
-        assert_eq!(ags(Some(&json!("05358016"))), Some("05358016".into()));
-        assert_eq!(ags(Some(&json!("N/A"))), None);
     }
 }

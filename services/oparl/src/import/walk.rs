@@ -13,7 +13,7 @@ const UNPRODUCTIVE_PAGES: usize = 3;
 
 /// Something that went wrong, with where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
+pub struct Problem {
     pub url: String,
     pub reason: String,
 }

@@ -146,11 +146,34 @@ pub struct ImportBatch {
     /// a large tenant until autovacuum comes round).
     #[serde(default)]
     pub analyze: bool,
+    /// Update objects that exist already (same id) instead of refusing the batch; unchanged
+    /// ones are left alone. For re-runs of an import from another system.
+    #[serde(default)]
+    pub upsert: bool,
+    /// Where the objects came from, kept beside them (`import_source`).
+    #[serde(default)]
+    pub sources: Vec<ImportSource>,
+}
+
+/// The origin of one imported object: its URL and its whole JSON in the source system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSource {
+    pub object_id: Uuid,
+    pub kind: Kind,
+    pub url: String,
+    pub raw: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
+    /// New objects.
     pub imported: u64,
+    /// Existing objects that changed (`upsert` only).
+    #[serde(default)]
+    pub updated: u64,
+    /// Existing objects left as they were (`upsert` only).
+    #[serde(default)]
+    pub unchanged: u64,
 }
 
 /// Filters and pages the access log (newest first).

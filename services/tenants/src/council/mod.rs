@@ -18,8 +18,8 @@ mod visibility;
 
 pub use api::{
     AccessLogEntry, AccessLogPage, AccessLogQuery, CouncilApi, FileContent, Filter, INDEXED_KINDS,
-    ImportBatch, ImportReport, IndexSource, ListQuery, MAX_BATCH, MAX_PAGE_SIZE, MAX_SOURCES, Page,
-    Relation, SortBy, SourceRequest, ViewerProfile,
+    ImportBatch, ImportReport, ImportSource, IndexSource, ListQuery, MAX_BATCH, MAX_PAGE_SIZE,
+    MAX_SOURCES, Page, Relation, SortBy, SourceRequest, ViewerProfile,
 };
 pub use http::{CouncilClient, routes};
 pub use service::{CouncilService, agenda_numbers, meeting_year};

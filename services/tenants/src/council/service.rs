@@ -682,7 +682,7 @@ impl CouncilApi for CouncilService {
             ));
         }
         let tx = self.tx(tenant).await?;
-        let mut imported = 0u64;
+        let mut report = ImportReport::default();
         for kind in IMPORT_ORDER {
             let objects: Vec<Object> = batch
                 .objects
@@ -691,23 +691,47 @@ impl CouncilApi for CouncilService {
                 .cloned()
                 .collect();
             for chunk in objects.chunks(IMPORT_CHUNK) {
-                store::insert_many(&tx, kind, chunk).await?;
-                store::audit_import(&tx, caller, kind, chunk).await?;
-                let events = chunk
+                let written: std::collections::HashMap<Uuid, bool> = if batch.upsert {
+                    store::upsert_many(&tx, kind, chunk)
+                        .await?
+                        .into_iter()
+                        .collect()
+                } else {
+                    store::insert_many(&tx, kind, chunk).await?;
+                    chunk.iter().map(|o| (o.id(), true)).collect()
+                };
+                let changed: Vec<Object> = chunk
                     .iter()
-                    .map(|o| NewEvent {
-                        event_type: format!("{}.{}", kind.table(), Action::Create.event()),
-                        object_kind: kind.table().to_owned(),
-                        object_id: o.id(),
-                        payload: Value::Null,
+                    .filter(|o| written.contains_key(&o.id()))
+                    .cloned()
+                    .collect();
+                store::audit_import(&tx, caller, kind, &changed).await?;
+                let events = changed
+                    .iter()
+                    .map(|o| {
+                        let action = if written[&o.id()] {
+                            Action::Create
+                        } else {
+                            Action::Update
+                        };
+                        NewEvent {
+                            event_type: format!("{}.{}", kind.table(), action.event()),
+                            object_kind: kind.table().to_owned(),
+                            object_id: o.id(),
+                            payload: Value::Null,
+                        }
                     })
                     .collect();
                 plenum_events::append_many(&tx, events)
                     .await
                     .map_err(db_error)?;
-                imported += chunk.len() as u64;
+                let new = written.values().filter(|n| **n).count() as u64;
+                report.imported += new;
+                report.updated += written.len() as u64 - new;
+                report.unchanged += (chunk.len() - written.len()) as u64;
             }
         }
+        store::record_sources(&tx, &batch.sources).await?;
         for (scope, value) in &batch.counters {
             numbering::raise(&tx, scope, *value).await?;
         }
@@ -719,7 +743,7 @@ impl CouncilApi for CouncilService {
             }
         }
         tx.commit().await.map_err(db_error)?;
-        Ok(ImportReport { imported })
+        Ok(report)
     }
 
     async fn record_file_content(

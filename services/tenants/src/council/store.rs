@@ -202,6 +202,82 @@ pub(crate) async fn insert_many(
     Ok(())
 }
 
+/// Inserts new objects and overwrites existing ones (same id) that differ; returns the ids
+/// written, each with whether it was new. Unchanged rows are not touched.
+pub(crate) async fn upsert_many(
+    tx: &TenantTx,
+    kind: Kind,
+    objects: &[Object],
+) -> ServiceResult<Vec<(Uuid, bool)>> {
+    if objects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<serde_json::Value> = objects.iter().map(Object::to_row).collect();
+    let columns: Vec<String> = rows[0]
+        .as_object()
+        .map(|m| m.keys().filter(|k| *k != "id").cloned().collect())
+        .unwrap_or_default();
+    let assignments: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let mut sql = Sql::default();
+    let p = sql.bind(serde_json::Value::Array(rows));
+    let table = kind.table();
+    sql.text = format!(
+        "INSERT INTO {table} AS t SELECT * FROM jsonb_populate_recordset(NULL::{table}, {p}::jsonb) \
+         ON CONFLICT (id) DO UPDATE SET {} WHERE (t.*) IS DISTINCT FROM (excluded.*) \
+         RETURNING t.id, (xmax = 0) AS inserted",
+        assignments.join(", ")
+    );
+    let rows = tx
+        .conn()
+        .query_all_raw(sql.statement())
+        .await
+        .map_err(|e| ServiceError::validation(table, format!("the import breaks a rule: {e}")))?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<Uuid>("", "id").map_err(db_error)?,
+                row.try_get::<bool>("", "inserted").map_err(db_error)?,
+            ))
+        })
+        .collect()
+}
+
+/// Records where imported objects came from (`import_source`), replacing earlier records.
+pub(crate) async fn record_sources(
+    tx: &TenantTx,
+    sources: &[super::api::ImportSource],
+) -> ServiceResult<()> {
+    for chunk in sources.chunks(1000) {
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "object_id": s.object_id,
+                    "object_kind": s.kind.table(),
+                    "source_url": s.url,
+                    "raw": s.raw,
+                })
+            })
+            .collect();
+        let mut sql = Sql::default();
+        let p = sql.bind(serde_json::Value::Array(rows));
+        sql.text = format!(
+            "INSERT INTO import_source (object_id, object_kind, source_url, raw) \
+             SELECT object_id, object_kind, source_url, raw \
+             FROM jsonb_to_recordset({p}::jsonb) AS r(object_id uuid, object_kind text, \
+               source_url text, raw jsonb) \
+             ON CONFLICT (object_id) DO UPDATE SET object_kind = excluded.object_kind, \
+               source_url = excluded.source_url, raw = excluded.raw, imported_at = now() \
+             WHERE import_source.raw IS DISTINCT FROM excluded.raw"
+        );
+        execute(tx, sql).await?;
+    }
+    Ok(())
+}
+
 /// Overwrites every column of an existing row with `object`.
 pub(crate) async fn replace(tx: &TenantTx, object: &Object) -> ServiceResult<()> {
     let row = object.to_row();

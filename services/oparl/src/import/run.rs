@@ -1,0 +1,322 @@
+//! One import: find the Body, walk its lists, fetch what is linked but not listed, map, drop
+//! references that lead nowhere, and write everything in one transaction (upsert), with the
+//! source JSON of every object.
+
+use super::fetch::{FetchError, Fetcher, HttpOptions};
+use super::map::{Mapping, type_name};
+use super::normalize::text;
+use super::walk::{Problem, walk};
+use chrono::{DateTime, FixedOffset, Utc};
+use plenum_identity::Identity;
+use plenum_tenants::council::model::{Kind, Object};
+use plenum_tenants::council::{CouncilApi, ImportBatch, ImportSource};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use uuid::Uuid;
+
+/// What happens to the files' bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilesMode {
+    /// Metadata only; the source's download address is kept with the source JSON.
+    Link,
+    /// Not even the metadata.
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// A System or Body URL, or a directory with a saved crawl.
+    pub source: String,
+    /// Which Body of a System (its id URL); needed when the System has several.
+    pub body: Option<String>,
+    /// Only objects changed since (incremental run: `modified_since` on every list).
+    pub since: Option<DateTime<FixedOffset>>,
+    pub files: FilesMode,
+    pub concurrency: usize,
+}
+
+/// The outcome, per OParl type.
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    pub body: String,
+    /// Objects found in the source (listed, embedded, or fetched because linked).
+    pub found: BTreeMap<String, u64>,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    /// Objects and references left out, each with the reason.
+    pub skipped: Vec<Problem>,
+    /// Lists and objects that could not be read.
+    pub failed: Vec<Problem>,
+}
+
+impl ImportSummary {
+    /// Whether anything could not be read (the exit code says so).
+    pub fn has_failures(&self) -> bool {
+        !self.failed.is_empty()
+    }
+}
+
+/// The lists of a Body (1.0 has the first four; 1.1 adds six).
+const BODY_LISTS: [&str; 10] = [
+    "organization",
+    "person",
+    "meeting",
+    "paper",
+    "legislativeTermList",
+    "locationList",
+    "membership",
+    "agendaItem",
+    "consultation",
+    "file",
+];
+
+/// Rounds of fetching linked-but-unlisted objects (their own links can be missing too).
+const LINK_ROUNDS: usize = 3;
+
+pub async fn import(
+    council: &dyn CouncilApi,
+    caller: &Identity,
+    tenant: Uuid,
+    options: &ImportOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<ImportSummary, String> {
+    let fetcher = if Path::new(&options.source).is_dir() {
+        Fetcher::directory(Path::new(&options.source))?
+    } else {
+        Fetcher::http(HttpOptions {
+            concurrency: options.concurrency,
+            ..HttpOptions::default()
+        })?
+    };
+    let start = match &fetcher {
+        Fetcher::Directory { api_root, .. } => format!("{api_root}system"),
+        Fetcher::Http { .. } => options.source.clone(),
+    };
+    let body = find_body(&fetcher, &start, options.body.as_deref()).await?;
+    let body_url = text(body.get("id")).ok_or("the Body has no id")?;
+    let mut summary = ImportSummary {
+        body: body_url.clone(),
+        ..ImportSummary::default()
+    };
+    let now = Utc::now();
+    let mut mapping = Mapping::default();
+    // The Body's own embedded terms (1.0 has no list of them).
+    for term in super::normalize::many(body.get("legislativeTerm")) {
+        count(&mut summary, &term);
+        mapping.add(&term, now);
+    }
+    let query = options
+        .since
+        .map(|t| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("modified_since", &t.to_rfc3339())
+                .finish()
+        })
+        .unwrap_or_default();
+    let mut seen_lists = HashSet::new();
+    for list in BODY_LISTS {
+        let Some(url) = text(body.get(list)).filter(|u| seen_lists.insert(u.clone())) else {
+            continue;
+        };
+        progress(&format!("{list}: {url}"));
+        let walked = walk(&fetcher, &url, &query).await;
+        progress(&format!(
+            "{list}: {} objects in {} pages",
+            walked.objects.len(),
+            walked.pages
+        ));
+        summary.failed.extend(walked.problems);
+        for object in &walked.objects {
+            if options.files == FilesMode::Skip && type_name(object) == Some("File") {
+                continue;
+            }
+            count(&mut summary, object);
+            mapping.add(object, now);
+        }
+    }
+    // Objects linked from others but missing from the lists: fetch them on their own.
+    for _ in 0..LINK_ROUNDS {
+        let missing: Vec<(Uuid, Kind, String)> = mapping.dangling();
+        if missing.is_empty() {
+            break;
+        }
+        progress(&format!(
+            "{} linked objects not listed: fetching",
+            missing.len()
+        ));
+        let fetched = futures_util::future::join_all(
+            missing
+                .iter()
+                .map(|(_, _, url)| async { (url.clone(), fetcher.get(url).await) }),
+        )
+        .await;
+        let mut progressed = false;
+        for (url, result) in fetched {
+            match result {
+                Ok(object) if object.get("id").is_some() => {
+                    count(&mut summary, &object);
+                    mapping.add(&object, now);
+                    progressed = true;
+                }
+                Ok(_) => summary.failed.push(Problem {
+                    url,
+                    reason: "a linked object is not an OParl object".into(),
+                }),
+                Err(FetchError::NotFound) => {}
+                Err(e) => summary.failed.push(Problem {
+                    url,
+                    reason: format!("a linked object: {e}"),
+                }),
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    summary.skipped.extend(std::mem::take(&mut mapping.skipped));
+
+    // References that still lead nowhere: kept only if the tenant has the object already.
+    let dangling = mapping.dangling();
+    let mut known: HashSet<Uuid> = HashSet::new();
+    for kind in Kind::ALL {
+        let ids: Vec<Uuid> = dangling
+            .iter()
+            .filter(|(_, k, _)| *k == kind)
+            .map(|(id, _, _)| *id)
+            .collect();
+        for chunk in ids.chunks(plenum_tenants::council::MAX_BATCH) {
+            let found = council
+                .load(caller, tenant, kind, chunk.to_vec())
+                .await
+                .map_err(|e| format!("reading the tenant: {e}"))?;
+            known.extend(found.iter().map(Object::id));
+        }
+    }
+    let missing: HashSet<Uuid> = dangling
+        .iter()
+        .filter(|(id, _, _)| !known.contains(id))
+        .map(|(id, _, _)| *id)
+        .collect();
+    for (id, _, url) in &dangling {
+        if missing.contains(id) {
+            summary.skipped.push(Problem {
+                url: url.clone(),
+                reason: "linked, but neither listed nor retrievable; the link is left out".into(),
+            });
+        }
+    }
+    let mut objects = Vec::new();
+    let mut sources = Vec::new();
+    let mut dropped: HashSet<Uuid> = HashSet::new();
+    // Dropping an object (a membership without its person) can orphan others; repeat until
+    // nothing more falls away.
+    loop {
+        let before = dropped.len();
+        for mapped in &mapping.objects {
+            if dropped.contains(&mapped.object.id()) {
+                continue;
+            }
+            let mut object = mapped.object.clone();
+            if let Err(reason) = super::resolve::strip(&mut object, &|id| {
+                !missing.contains(&id) && !dropped.contains(&id)
+            }) {
+                dropped.insert(object.id());
+                summary.skipped.push(Problem {
+                    url: mapped.url.clone(),
+                    reason,
+                });
+            }
+        }
+        if dropped.len() == before {
+            break;
+        }
+    }
+    for mapped in &mapping.objects {
+        if dropped.contains(&mapped.object.id()) {
+            continue;
+        }
+        let mut object = mapped.object.clone();
+        let _ = super::resolve::strip(&mut object, &|id| {
+            !missing.contains(&id) && !dropped.contains(&id)
+        });
+        super::resolve::fit(&mut object);
+        if object.meta().deleted {
+            summary.deleted += 1;
+        }
+        sources.push(ImportSource {
+            object_id: object.id(),
+            kind: object.kind(),
+            url: mapped.url.clone(),
+            raw: mapped.raw.clone(),
+        });
+        objects.push(object);
+    }
+    super::resolve::unique_numbers(&mut objects);
+    progress(&format!("writing {} objects", objects.len()));
+    let report = council
+        .import(
+            caller,
+            tenant,
+            ImportBatch {
+                objects,
+                counters: vec![],
+                analyze: true,
+                upsert: true,
+                sources,
+            },
+        )
+        .await
+        .map_err(|e| format!("writing failed, nothing was written: {e}"))?;
+    summary.imported = report.imported;
+    summary.updated = report.updated;
+    summary.unchanged = report.unchanged;
+    Ok(summary)
+}
+
+fn count(summary: &mut ImportSummary, object: &Value) {
+    let name = type_name(object).unwrap_or("(ohne Typ)").to_owned();
+    *summary.found.entry(name).or_default() += 1;
+}
+
+/// The Body to import: `start` is a Body, or a System whose body list holds it.
+async fn find_body(fetcher: &Fetcher, start: &str, wanted: Option<&str>) -> Result<Value, String> {
+    let first = fetcher
+        .get(start)
+        .await
+        .map_err(|e| format!("{start}: {e}"))?;
+    match type_name(&first) {
+        Some("Body") => return Ok(first),
+        Some("System") => {}
+        other => {
+            return Err(format!(
+                "{start} is neither a System nor a Body ({other:?})"
+            ));
+        }
+    }
+    let list = text(first.get("body")).ok_or("the System names no body list")?;
+    let walked = walk(fetcher, &list, "").await;
+    let bodies: Vec<Value> = walked
+        .objects
+        .into_iter()
+        .filter(|b| type_name(b) == Some("Body"))
+        .collect();
+    match wanted {
+        Some(id) => bodies
+            .into_iter()
+            .find(|b| text(b.get("id")).as_deref() == Some(id))
+            .ok_or_else(|| format!("the System has no Body {id}")),
+        None if bodies.len() == 1 => Ok(bodies.into_iter().next().expect("one body")),
+        None => Err(format!(
+            "the System has {} Bodies; choose one with --body: {}",
+            bodies.len(),
+            bodies
+                .iter()
+                .filter_map(|b| text(b.get("id")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
