@@ -1381,7 +1381,7 @@ async fn invitations_minutes_papers_and_extracts_render_as_tagged_german_pdfs() 
                 )],
                 counters: Default::default(),
                 analyze: false,
-                ..ImportBatch::default()
+                ..plenum_tenants::council::ImportBatch::default()
             },
         )
         .await

@@ -11,6 +11,7 @@ mod events_stream;
 mod identity;
 mod oidc;
 mod oparl;
+mod oparl_import;
 mod ops;
 mod portal;
 mod portal_browser;

@@ -8,8 +8,8 @@ Lists answer `?page=N` from `<list>_page-N.json` (`<list>.json` is page 1), 25 o
 as the original; objects answer at their own URL when the crawl holds them.
 
 With --quirks it also behaves like the SD.NET server at its worst (QUIRKS.md): a list with a
-`modified_since` window answers 404 with code 802 instead of an empty page, every fifth object
-request fails once with 503, and one paper answers invalid JSON.
+`modified_since` window answers 404 with code 802 instead of an empty page, and of the objects
+linked but not listed, one answers, one answers invalid JSON and one fails with 503 once.
 """
 
 import io
@@ -40,7 +40,6 @@ class Crawl:
         self.docs = {name: text.replace(ORIGIN, base) for name, text in files.items()}
         self.root = None
         self.objects = {}
-        self.requests = 0
         self.failed_once = set()
         self.lock = threading.Lock()
         system = json.loads(self.docs["system.json"])
@@ -52,7 +51,20 @@ class Crawl:
             for obj in doc.get("data", []) if isinstance(doc, dict) else []:
                 if isinstance(obj, dict) and obj.get("id"):
                     self.objects[urlsplit(obj["id"]).path] = json.dumps(obj, ensure_ascii=False)
-        self.broken = sorted(p for p in self.objects if "/paper/" in p)[:1]
+        # Objects linked but not listed. The crawl does not hold them; with --quirks three of
+        # them answer: one properly, one with invalid JSON, one with a 503 before it does.
+        missing = json.loads(self.docs.get("_validator_missing_ids.json", "{}"))
+        locations = sorted(urlsplit(u).path for u in missing if "/location/" in u)
+        self.extra = {}
+        self.broken = set()
+        self.flaky = None
+        if quirks and len(locations) >= 3:
+            for path in (locations[0], locations[2]):
+                self.extra[path] = json.dumps({
+                    "id": base + path, "type": "https://schema.oparl.org/1.0/Location",
+                    "description": "Nachgereichter Ort", "locality": "Hürtgenwald"})
+            self.broken.add(locations[1])
+            self.flaky = locations[2]
 
     def answer(self, path, query):
         """Returns (status, body) for a GET."""
@@ -73,16 +85,17 @@ class Crawl:
             if name in self.docs:
                 return 200, self.docs[name]
             return 404, {"error": "not found"}
-        if path in self.objects:
+        if path in self.broken:
+            return 200, '{"id": "broken", "name": "unterminated\x01'
+        if path == self.flaky:
             with self.lock:
-                self.requests += 1
-                flaky = self.quirks and self.requests % 5 == 0 and path not in self.failed_once
-                if flaky:
-                    self.failed_once.add(path)
-            if flaky:
+                first = path not in self.failed_once
+                self.failed_once.add(path)
+            if first:
                 return 503, "<html>Service Unavailable</html>"
-            if self.quirks and path in self.broken:
-                return 200, '{"id": "broken", "name": "unterminated\x01'
+        if path in self.extra:
+            return 200, self.extra[path]
+        if path in self.objects:
             return 200, self.objects[path]
         return 404, {"error": "not found"}
 

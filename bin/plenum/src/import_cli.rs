@@ -101,6 +101,7 @@ fn as_json(s: &ImportSummary) -> serde_json::Value {
     serde_json::json!({
         "body": s.body,
         "found": s.found,
+        "written": s.written,
         "imported": s.imported,
         "updated": s.updated,
         "unchanged": s.unchanged,
@@ -113,6 +114,10 @@ fn as_json(s: &ImportSummary) -> serde_json::Value {
 fn as_text(s: &ImportSummary) -> String {
     let mut out = format!("Body: {}\n\nfound in the source:\n", s.body);
     for (kind, n) in &s.found {
+        out.push_str(&format!("  {kind:<16} {n:>7}\n"));
+    }
+    out.push_str("\nwritten, embedded objects included:\n");
+    for (kind, n) in &s.written {
         out.push_str(&format!("  {kind:<16} {n:>7}\n"));
     }
     out.push_str(&format!(

@@ -117,17 +117,19 @@ fn consultation_role(value: Option<&str>) -> ConsultationRole {
     }
 }
 
-fn meeting_state(object: &Value) -> MeetingState {
+/// The meeting's state; without one, a meeting in the past was held (an archive's meetings
+/// carry no state) and a future one is planned.
+fn meeting_state(object: &Value, start: DateTime<Utc>, now: DateTime<Utc>) -> MeetingState {
     if object.get("cancelled").and_then(Value::as_bool) == Some(true) {
         return MeetingState::Cancelled;
     }
-    match text(object.get("meetingState"))
-        .map(|s| s.to_lowercase())
-        .as_deref()
-    {
+    let state = text(object.get("meetingState")).map(|s| s.to_lowercase());
+    match state.as_deref() {
         Some("eingeladen") => MeetingState::Invited,
         Some("durchgeführt") | Some("durchgefuehrt") | Some("beendet") => MeetingState::Held,
         Some("abgesagt") => MeetingState::Cancelled,
+        Some("terminiert") => MeetingState::Planned,
+        _ if start < now => MeetingState::Held,
         _ => MeetingState::Planned,
     }
 }
@@ -434,7 +436,7 @@ impl Mapping {
             fields,
             // Unique per tenant; the source's URL is.
             number: format!("oparl:{url}"),
-            state: meeting_state(o),
+            state: meeting_state(o, start, Utc::now()),
             minutes_state: if text(o.get("resultsProtocol").and_then(|f| f.get("id"))).is_some() {
                 MinutesState::Approved
             } else {

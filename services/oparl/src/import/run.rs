@@ -40,8 +40,10 @@ pub struct ImportOptions {
 #[derive(Debug, Default)]
 pub struct ImportSummary {
     pub body: String,
-    /// Objects found in the source (listed, embedded, or fetched because linked).
+    /// Objects found in the lists (or fetched because linked), by OParl type.
     pub found: BTreeMap<String, u64>,
+    /// Objects written, embedded ones included, by Plenum kind.
+    pub written: BTreeMap<String, u64>,
     pub imported: u64,
     pub updated: u64,
     pub unchanged: u64,
@@ -138,8 +140,13 @@ pub async fn import(
         }
     }
     // Objects linked from others but missing from the lists: fetch them on their own.
+    let mut attempted: HashSet<String> = HashSet::new();
     for _ in 0..LINK_ROUNDS {
-        let missing: Vec<(Uuid, Kind, String)> = mapping.dangling();
+        let missing: Vec<(Uuid, Kind, String)> = mapping
+            .dangling()
+            .into_iter()
+            .filter(|(_, _, url)| attempted.insert(url.clone()))
+            .collect();
         if missing.is_empty() {
             break;
         }
@@ -252,6 +259,10 @@ pub async fn import(
             url: mapped.url.clone(),
             raw: mapped.raw.clone(),
         });
+        *summary
+            .written
+            .entry(object.kind().table().to_owned())
+            .or_default() += 1;
         objects.push(object);
     }
     super::resolve::unique_numbers(&mut objects);
