@@ -181,7 +181,16 @@ async fn cache_and_invalidation(redis: bool) {
     let url = format!("{}sitzungen/{}", base(&w), w.meeting_ba);
     let first = fetch(&url, "").await;
     assert_eq!(first.header("x-plenum-cache"), "miss");
-    let second = fetch(&url, "").await;
+    // The fixture's own events can still be on their way (through Redis, on a busy machine)
+    // and drop the page once more; the next request caches it again.
+    let mut second = fetch(&url, "").await;
+    for _ in 0..50 {
+        if second.header("x-plenum-cache") == "hit" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        second = fetch(&url, "").await;
+    }
     assert_eq!(second.header("x-plenum-cache"), "hit");
     assert_eq!(second.body, first.body);
     let etag = second.header("etag").to_owned();
