@@ -21,6 +21,32 @@ pub(crate) fn id_for(url: &str) -> Uuid {
     Uuid::new_v5(&NAMESPACE, url.as_bytes())
 }
 
+/// The kind an object URL names in its path (`…/paper/814`, `…/agendaitem/3596`), for
+/// tombstones that lack a type.
+pub(crate) fn kind_in_url(url: &str) -> Option<Kind> {
+    let path = url.split('?').next().unwrap_or(url);
+    path.rsplit('/').skip(1).find_map(|segment| {
+        let s: String = segment
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .collect::<String>()
+            .to_lowercase();
+        Some(match s.as_str() {
+            "paper" | "papers" => Kind::Paper,
+            "meeting" | "meetings" => Kind::Meeting,
+            "person" | "persons" => Kind::Person,
+            "organization" | "organizations" => Kind::Organization,
+            "agendaitem" | "agendaitems" => Kind::AgendaItem,
+            "consultation" | "consultations" => Kind::Consultation,
+            "file" | "files" => Kind::File,
+            "location" | "locations" => Kind::Location,
+            "membership" | "memberships" => Kind::Membership,
+            "legislativeterm" | "legislativeterms" => Kind::LegislativeTerm,
+            _ => return None,
+        })
+    })
+}
+
 /// The OParl type name of an object (`Paper`), from `type` in 1.0 or 1.1 form.
 pub(crate) fn type_name(object: &Value) -> Option<&str> {
     let t = object.get("type")?.as_str()?;
@@ -40,6 +66,8 @@ pub(crate) struct Mapped {
 pub(crate) struct Mapping {
     pub objects: Vec<Mapped>,
     pub skipped: Vec<Problem>,
+    /// Tombstones without `type` (SD.NET): matched to objects an earlier import brought.
+    pub untyped_tombstones: Vec<(String, Option<DateTime<Utc>>)>,
     seen: HashSet<Uuid>,
     /// Every object referenced, by id: its kind and URL (to fetch it if it was not listed).
     references: HashMap<Uuid, (Kind, String)>,
@@ -191,10 +219,13 @@ impl Mapping {
             Some("Consultation") => self.consultation(object, &url, None, 1, now),
             Some("File") => self.skip(&url, "a file without the object it belongs to"),
             Some(other) => self.skip(&url, format!("unknown type {other}")),
-            // Tombstones of some servers carry no type; the lists they appear in tell
-            // nothing either, so they can only be matched to objects already imported.
+            // Tombstones of some servers carry no type; they can only be matched to objects
+            // already imported.
             None if object.get("deleted").and_then(Value::as_bool) == Some(true) => {
-                self.skip(&url, "a deleted object without type")
+                self.untyped_tombstones.push((
+                    url,
+                    date_time(object.get("modified")).map(|t| t.with_timezone(&Utc)),
+                ))
             }
             None => self.skip(&url, "an object without type"),
         }

@@ -265,6 +265,36 @@ pub async fn import(
             .or_default() += 1;
         objects.push(object);
     }
+    // Tombstones without type: deletions of objects an earlier run imported, or nothing.
+    for (url, modified) in std::mem::take(&mut mapping.untyped_tombstones) {
+        let id = super::map::id_for(&url);
+        let kind = super::map::kind_in_url(&url);
+        let existing = match kind {
+            Some(kind) => council
+                .load(caller, tenant, kind, vec![id])
+                .await
+                .map_err(|e| format!("reading the tenant: {e}"))?,
+            None => Vec::new(),
+        };
+        match existing.into_iter().next() {
+            Some(mut object) if !object.meta().deleted => {
+                let meta = object.meta_mut();
+                meta.deleted = true;
+                meta.modified_at = modified.unwrap_or(now).max(meta.modified_at);
+                summary.deleted += 1;
+                *summary
+                    .written
+                    .entry(object.kind().table().to_owned())
+                    .or_default() += 1;
+                objects.push(object);
+            }
+            Some(_) => {}
+            None => summary.skipped.push(Problem {
+                url,
+                reason: "a deleted object without type, never imported".into(),
+            }),
+        }
+    }
     super::resolve::unique_numbers(&mut objects);
     progress(&format!("writing {} objects", objects.len()));
     let report = council
