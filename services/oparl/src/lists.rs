@@ -96,34 +96,51 @@ impl Oparl {
             .iter()
             .map(|o| writer.object(o, Placement::Standalone))
             .collect();
-        let list_url = urls.route(Route::List(kind, scope));
-        let with_query = |after: Option<&str>| {
-            let mut url = list_url.clone();
-            let query = params.query(after);
-            url.set_query((!query.is_empty()).then_some(query.as_str()));
-            url.to_string()
-        };
-        let mut links = json!({
-            "first": with_query(None),
-            "self": with_query(params.after.as_deref()),
-        });
-        if page.has_next_page
-            && let Some(last) = page.cursors.last()
-        {
-            links["next"] = json!(with_query(Some(last)));
-        }
-        if let Some(web) = list_web(urls, kind, scope) {
-            links["web"] = json!(web.to_string());
-        }
-        Ok(json!({
-            "data": data,
-            "pagination": {
-                "totalElements": page.total_count,
-                "elementsPerPage": params.limit(),
-            },
-            "links": links,
-        }))
+        Ok(list_page(
+            urls.route(Route::List(kind, scope)),
+            params,
+            data,
+            page.total_count,
+            page.has_next_page
+                .then(|| page.cursors.last())
+                .flatten()
+                .map(String::as_str),
+            list_web(urls, kind, scope),
+        ))
     }
+}
+
+/// A page of an external list (§2.7): the objects, their total, and links that carry every
+/// parameter; `next` names where the following page starts, `None` on the last page.
+pub(crate) fn list_page(
+    list_url: Url,
+    params: &ListParams,
+    data: Vec<Value>,
+    total: i64,
+    next: Option<&str>,
+    web: Option<Url>,
+) -> Value {
+    let with_query = |after: Option<&str>| {
+        let mut url = list_url.clone();
+        let query = params.query(after);
+        url.set_query((!query.is_empty()).then_some(query.as_str()));
+        url.to_string()
+    };
+    let mut links = json!({
+        "first": with_query(None),
+        "self": with_query(params.after.as_deref()),
+    });
+    if let Some(next) = next {
+        links["next"] = json!(with_query(Some(next)));
+    }
+    if let Some(web) = web {
+        links["web"] = json!(web.to_string());
+    }
+    json!({
+        "data": data,
+        "pagination": { "totalElements": total, "elementsPerPage": params.limit() },
+        "links": links,
+    })
 }
 
 /// The portal page that shows the same list to people.

@@ -3,6 +3,7 @@
 
 use crate::Oparl;
 use crate::error::OparlError;
+use crate::lists::list_page;
 use crate::params::ListParams;
 use crate::paths::Urls;
 use crate::render::{OPARL_VERSION, Out, Placement, Writer, date_time};
@@ -12,7 +13,7 @@ use plenum_tenants::TenantInfo;
 use plenum_tenants::council::model::{Kind, Object};
 use plenum_tenants::council::{Filter, ListQuery, MAX_PAGE_SIZE, SortBy};
 use plenum_urls::{Page, TenantBase};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// Tenants whose Bodies are assembled at the same time for the body list.
@@ -65,65 +66,89 @@ impl Oparl {
 
     /// The list of every active tenant's Body.
     pub(crate) async fn bodies(&self, params: &ListParams) -> Result<Value, OparlError> {
-        let tenants = self.active_tenants().await?;
-        type Assembled = Result<(TenantInfo, Value, DateTime<Utc>), OparlError>;
-        let bodies: Vec<Assembled> = stream::iter(tenants)
-            .map(|tenant| async move {
-                let (body, modified) = self.body_of(&tenant, params.omit_internal).await?;
-                Ok((tenant, body, modified))
-            })
-            .buffered(BODY_CONCURRENCY)
-            .collect()
-            .await;
         let f = params.filter();
-        let mut matching = Vec::new();
-        for body in bodies {
-            let (tenant, body, modified) = body?;
-            let created = tenant.created_at;
-            let keep = f.created_since.is_none_or(|t| created > t)
-                && f.created_until.is_none_or(|t| created <= t)
-                && f.modified_since.is_none_or(|t| modified > t)
-                && f.modified_until.is_none_or(|t| modified <= t);
-            if keep {
-                matching.push((tenant.id.to_string(), body));
+        let tenants: Vec<TenantInfo> = self
+            .active_tenants()
+            .await?
+            .into_iter()
+            .filter(|t| {
+                f.created_since.is_none_or(|at| t.created_at > at)
+                    && f.created_until.is_none_or(|at| t.created_at <= at)
+            })
+            .collect();
+        // A Body's `modified` comes from the tenant's data: filtering by it needs every
+        // Body assembled; otherwise only the page's are.
+        let by_modified = f.modified_since.is_some() || f.modified_until.is_some();
+        let mut matching: Vec<(TenantInfo, Option<Value>)> = Vec::new();
+        if by_modified {
+            for (tenant, assembled) in self.assemble(tenants, params.omit_internal).await? {
+                let (body, modified) = assembled;
+                if f.modified_since.is_none_or(|at| modified > at)
+                    && f.modified_until.is_none_or(|at| modified <= at)
+                {
+                    matching.push((tenant, Some(body)));
+                }
             }
+        } else {
+            matching = tenants.into_iter().map(|t| (t, None)).collect();
         }
         let start = match &params.after {
             None => 0,
             Some(after) => {
                 matching
                     .iter()
-                    .position(|(id, _)| id == after)
+                    .position(|(t, _)| t.id.to_string() == *after)
                     .ok_or_else(|| {
                         OparlError::bad_request("`after` gehört nicht zu dieser Liste.")
                     })?
                     + 1
             }
         };
-        let limit = params.limit() as usize;
         let total = matching.len();
-        let page: Vec<(String, Value)> = matching.into_iter().skip(start).take(limit).collect();
-        let list_url = self.installation.oparl_bodies();
-        let with_query = |after: Option<&str>| {
-            let mut url = list_url.clone();
-            let query = params.query(after);
-            url.set_query((!query.is_empty()).then_some(query.as_str()));
-            url.to_string()
+        let page: Vec<(TenantInfo, Option<Value>)> = matching
+            .into_iter()
+            .skip(start)
+            .take(params.limit() as usize)
+            .collect();
+        let last = (start + page.len() < total)
+            .then(|| page.last().map(|(t, _)| t.id.to_string()))
+            .flatten();
+        let data: Vec<Value> = if by_modified {
+            page.into_iter().filter_map(|(_, body)| body).collect()
+        } else {
+            let tenants = page.into_iter().map(|(t, _)| t).collect();
+            self.assemble(tenants, params.omit_internal)
+                .await?
+                .into_iter()
+                .map(|(_, (body, _))| body)
+                .collect()
         };
-        let mut links = json!({
-            "first": with_query(None),
-            "self": with_query(params.after.as_deref()),
-        });
-        if start + page.len() < total
-            && let Some((last, _)) = page.last()
-        {
-            links["next"] = json!(with_query(Some(last)));
-        }
-        Ok(json!({
-            "data": page.into_iter().map(|(_, body)| body).collect::<Vec<_>>(),
-            "pagination": { "totalElements": total, "elementsPerPage": limit },
-            "links": links,
-        }))
+        Ok(list_page(
+            self.installation.oparl_bodies(),
+            params,
+            data,
+            total as i64,
+            last.as_deref(),
+            None,
+        ))
+    }
+
+    /// The Bodies of `tenants` with their `modified`, a few at a time, in order.
+    async fn assemble(
+        &self,
+        tenants: Vec<TenantInfo>,
+        omit_internal: bool,
+    ) -> Result<Vec<(TenantInfo, (Value, DateTime<Utc>))>, OparlError> {
+        stream::iter(tenants)
+            .map(|tenant| async move {
+                let body = self.body_of(&tenant, omit_internal).await?;
+                Ok((tenant, body))
+            })
+            .buffered(BODY_CONCURRENCY)
+            .collect::<Vec<Result<_, OparlError>>>()
+            .await
+            .into_iter()
+            .collect()
     }
 
     pub(crate) async fn body(
