@@ -93,26 +93,7 @@ enum Command {
 enum ImportCommand {
     /// Import a Body from an OParl server (1.0 or 1.1) or a saved crawl into a tenant. Runs
     /// again without duplicates: changed objects are updated, new ones added.
-    Oparl {
-        /// A System or Body URL, or a directory with a saved crawl (`system.json`, …).
-        source: String,
-        #[arg(long)]
-        tenant: String,
-        /// The Body's id (URL), when the System has several.
-        #[arg(long)]
-        body: Option<String>,
-        /// Only what changed since this day or instant (`2026-01-31` or RFC 3339).
-        #[arg(long)]
-        since: Option<String>,
-        /// `link`: file metadata and the source's address; `skip`: no files.
-        #[arg(long, default_value = "link")]
-        files: String,
-        /// Requests to the source at once (be polite to slow servers).
-        #[arg(long, default_value_t = 4)]
-        concurrency: usize,
-        #[arg(long)]
-        json: bool,
-    },
+    Oparl(crate::import_cli::Args),
 }
 
 #[derive(Subcommand)]
@@ -393,31 +374,8 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
-            command:
-                ImportCommand::Oparl {
-                    source,
-                    tenant,
-                    body,
-                    since,
-                    files,
-                    concurrency,
-                    json,
-                },
-        } => {
-            crate::import_cli::oparl(
-                settings,
-                crate::import_cli::Args {
-                    source,
-                    tenant,
-                    body,
-                    since,
-                    files,
-                    concurrency,
-                    json,
-                },
-            )
-            .await
-        }
+            command: ImportCommand::Oparl(args),
+        } => crate::import_cli::oparl(settings, args).await,
         Command::Search {
             command: SearchCommand::Reindex { tenant, all },
         } => {

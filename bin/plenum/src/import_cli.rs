@@ -11,14 +11,26 @@ use plenum_tenants::{TenantLookup, TenantsApi};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+#[derive(clap::Args)]
 pub struct Args {
-    pub source: String,
-    pub tenant: String,
-    pub body: Option<String>,
-    pub since: Option<String>,
-    pub files: String,
-    pub concurrency: usize,
-    pub json: bool,
+    /// A System or Body URL, or a directory with a saved crawl (`system.json`, …).
+    source: String,
+    #[arg(long)]
+    tenant: String,
+    /// The Body's id (URL), when the System has several.
+    #[arg(long)]
+    body: Option<String>,
+    /// Only what changed since this day or instant (`2026-01-31` or RFC 3339).
+    #[arg(long)]
+    since: Option<String>,
+    /// `link`: file metadata and the source's address; `skip`: no files.
+    #[arg(long, default_value = "link")]
+    files: String,
+    /// Requests to the source at once (be polite to slow servers).
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    #[arg(long)]
+    json: bool,
 }
 
 fn parse_since(value: &str) -> anyhow::Result<DateTime<FixedOffset>> {
