@@ -271,8 +271,8 @@ async fn validate(responses: &[(String, Value)]) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1() {
+/// A server with the small demo in tenant `demo`, and its database.
+async fn demo_server() -> (plenum_tests::TestDb, plenum_tests::Server) {
     let db = fresh_database().await;
     let mut settings = db.settings();
     settings.rate_limit.enabled = false;
@@ -290,6 +290,12 @@ async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1()
     plenum::demo::run(&demo_settings, "demo", plenum::demo::Scale::Small, 7)
         .await
         .unwrap();
+    (db, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1() {
+    let (_db, server) = demo_server().await;
     let system_url = format!("{}oparl/v1.1/system", server.base);
     let prefix = format!("{}t/demo/oparl/v1.1/", server.base);
     // The demo's files are metadata only: give one public paper a real file with text.
@@ -357,6 +363,8 @@ async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1()
     assert_eq!(file["paper"], json!([paper["id"]]));
     let crawl = crawl_system(&system_url, &prefix, 500).await;
 
+    // The System describes the installation (`[oparl]`, default name).
+    assert_eq!(crawl.responses[0].1["name"], "Plenum");
     // The Body takes contact and licence from the tenant settings the demo fills in.
     let body = &crawl.standalone[&format!("{prefix}body")];
     assert_eq!(body["contactEmail"], "oparl@demo.example", "{body}");
@@ -514,6 +522,15 @@ async fn oparl_shows_only_public_released_content_of_active_tenants() {
             .status,
         404
     );
+    // The body list pages like any list, with and without a `modified` bound.
+    for query in [
+        "limit=1",
+        "modified_since=2000-01-01T00%3A00%3A00%2B01%3A00&limit=1",
+    ] {
+        let url = format!("{}oparl/v1.1/bodies?{query}", w.server.base);
+        let bodies = walk(&client, &url, &mut Crawl::default()).await;
+        assert_eq!(bodies.len(), 3, "{query}");
+    }
     // A suspended tenant leaves the System, and its addresses answer no data.
     let tenants = w.server.app_tenants.clone().unwrap();
     tenants
@@ -629,6 +646,14 @@ async fn oparl_lists_page_filter_and_report_deletions_and_changes() {
     .await
     .len();
     assert_eq!(before + after, all.len());
+    // modified_until bounds from above: nothing was changed before the year 2000.
+    let none = walk(
+        &client,
+        &format!("{prefix}papers?modified_until=2000-01-01T00%3A00%3A00%2B01%3A00"),
+        &mut crawl,
+    )
+    .await;
+    assert!(none.is_empty());
 
     // A deletion: a tombstone in `modified_since` lists only, 200 at its own URL.
     let victim = all[0].rsplit('/').next().unwrap().parse::<Uuid>().unwrap();
@@ -776,6 +801,16 @@ async fn oparl_lists_page_filter_and_report_deletions_and_changes() {
         .await
         .unwrap_err();
     assert!(refused.message.contains("8-digit"), "{}", refused.message);
+    let refused = tenants
+        .set_setting(
+            &operator,
+            w.alpha.id,
+            "oparl.license".into(),
+            "CC-BY".into(),
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.message.contains("URL"), "{}", refused.message);
     let body2 = get(&client, &format!("{prefix}body")).await.json;
     assert_eq!(body2["ags"], "05358008");
     assert!(body2["modified"].as_str().unwrap() >= body.json["modified"].as_str().unwrap());
@@ -788,23 +823,7 @@ async fn oparl_lists_page_filter_and_report_deletions_and_changes() {
 /// it. Checked from PostgreSQL's side: no session of the app stays `idle in transaction`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_requests_leave_no_connection_inside_a_transaction() {
-    let db = fresh_database().await;
-    let mut settings = db.settings();
-    settings.rate_limit.enabled = false;
-    let server = serve(settings.clone()).await;
-    server
-        .app_tenants
-        .as_ref()
-        .unwrap()
-        .database()
-        .migrate_control()
-        .await
-        .unwrap();
-    let mut demo_settings = settings.clone();
-    demo_settings.server.public_base_url = url::Url::parse(&server.base).unwrap();
-    plenum::demo::run(&demo_settings, "demo", plenum::demo::Scale::Small, 7)
-        .await
-        .unwrap();
+    let (db, server) = demo_server().await;
     let urls = [
         format!("{}t/demo/oparl/v1.1/meetings", server.base),
         format!("{}t/demo/oparl/v1.1/papers", server.base),

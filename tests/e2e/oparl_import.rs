@@ -8,7 +8,7 @@ use plenum_oparl::import::{FilesMode, ImportOptions, ImportSummary, import};
 use plenum_tenants::council::model::{Kind, Object};
 use plenum_tenants::council::{CouncilApi, Filter, ListQuery, SortBy};
 use plenum_tenants::{CreateTenant, TenantInfo, TenantsApi};
-use plenum_tests::{Server, fresh_database, serve};
+use plenum_tests::{Server, fresh_database, plenum, serve};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -397,4 +397,57 @@ async fn a_round_trip_through_our_oparl_api_keeps_counts_and_values() {
         }
     };
     assert_eq!(papers(a.id).await, papers(b.id).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_reports_in_json_and_says_failure_in_its_exit_code() {
+    let db = fresh_database().await;
+    let server = serve(db.settings()).await;
+    server
+        .app_tenants
+        .as_ref()
+        .unwrap()
+        .database()
+        .migrate_control()
+        .await
+        .unwrap();
+    let t = tenant(&server, "cli").await;
+    let crawl = crawl_server(true);
+    let env = [("PLENUM_DATABASE__URL", db.url.as_str())];
+    let (code, out, err) = plenum(
+        &[
+            "import",
+            "oparl",
+            &crawl.system,
+            "--tenant",
+            "cli",
+            "--json",
+        ],
+        &env,
+    )
+    .await;
+    // One linked object answers broken JSON: reported, and the exit code says so.
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["failed"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["written"]["paper"], 2097);
+    assert_eq!(counts(&server, &t).await["paper"], 2097);
+    // Bad arguments: a clear message, nothing written.
+    for (args, needle) in [
+        (vec!["--since", "gestern"], "--since"),
+        (vec!["--files", "download"], "--files"),
+    ] {
+        let mut all = vec!["import", "oparl", &crawl.system, "--tenant", "cli"];
+        all.extend(args);
+        let (code, _, err) = plenum(&all, &env).await;
+        assert_ne!(code, 0);
+        assert!(err.contains(needle), "{err}");
+    }
+    let (code, _, err) = plenum(
+        &["import", "oparl", &crawl.system, "--tenant", "nirgendwo"],
+        &env,
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("nirgendwo"), "{err}");
 }
