@@ -260,4 +260,15 @@ pub trait DocumentsApi: Send + Sync {
         tenant: Uuid,
         files: Vec<Uuid>,
     ) -> ServiceResult<Vec<(Uuid, String)>>;
+
+    /// The current version of each of `files` that has stored bytes, in one call: for the
+    /// OParl importer, which must not download what it has already, nor overwrite a stored
+    /// file's name, type and checksum with the source's metadata. Plenum's own services and
+    /// the operator only (FORBIDDEN otherwise).
+    async fn stored(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        files: Vec<Uuid>,
+    ) -> ServiceResult<Vec<FileVersion>>;
 }

@@ -201,6 +201,14 @@ pub fn routes(api: Arc<dyn DocumentsApi>, key: TokenKey) -> Router {
                 },
             ),
         )
+        .route(
+            "/stored",
+            post(
+                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<TextsCall>| async move {
+                    reply(api.stored(&caller, c.tenant, c.files).await)
+                },
+            ),
+        )
         .with_state(api);
     internal_routes(SERVICE, routes, key)
 }
@@ -368,6 +376,17 @@ impl DocumentsApi for DocumentsClient {
     ) -> ServiceResult<Vec<(Uuid, String)>> {
         self.rpc
             .call(caller, "texts", &TextsCall { tenant, files })
+            .await
+    }
+
+    async fn stored(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        files: Vec<Uuid>,
+    ) -> ServiceResult<Vec<FileVersion>> {
+        self.rpc
+            .call(caller, "stored", &TextsCall { tenant, files })
             .await
     }
 }

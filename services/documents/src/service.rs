@@ -973,4 +973,27 @@ impl DocumentsApi for DocumentsService {
         tx.commit().await.map_err(db_error)?;
         Ok(texts)
     }
+
+    async fn stored(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        files: Vec<Uuid>,
+    ) -> ServiceResult<Vec<FileVersion>> {
+        if !caller.is_system() {
+            return Err(ServiceError::forbidden(
+                "only Plenum's own services read stored versions in bulk",
+            ));
+        }
+        if files.len() > 2000 {
+            return Err(ServiceError::validation(
+                "files",
+                "at most 2000 files per call",
+            ));
+        }
+        let tx = self.tx(tenant).await?;
+        let stored = store::current_versions(&tx, &files).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(stored)
+    }
 }

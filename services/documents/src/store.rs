@@ -251,6 +251,20 @@ pub async fn text(tx: &TenantTx, file: Uuid, version: i32) -> ServiceResult<Opti
 }
 
 /// The extracted text of the newest synced version of each file, where there is one.
+/// The newest readable version of each of `files` that has one.
+pub async fn current_versions(tx: &TenantTx, files: &[Uuid]) -> ServiceResult<Vec<FileVersion>> {
+    let ids: Vec<String> = files.iter().map(Uuid::to_string).collect();
+    let sql = format!(
+        "SELECT DISTINCT ON (file_id) {VERSION_COLUMNS} FROM doc_version \
+         WHERE file_id = ANY($1::uuid[]) AND synced ORDER BY file_id, version DESC"
+    );
+    all(tx, &sql, vec![format!("{{{}}}", ids.join(",")).into()])
+        .await?
+        .iter()
+        .map(|r| version_row(r).map(|v| v.version))
+        .collect()
+}
+
 pub async fn texts(tx: &TenantTx, files: &[Uuid]) -> ServiceResult<Vec<(Uuid, String)>> {
     let ids: Vec<String> = files.iter().map(Uuid::to_string).collect();
     let rows = all(
