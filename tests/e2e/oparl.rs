@@ -436,6 +436,49 @@ async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1()
                 .starts_with("attachment; filename="),
         );
     }
+    // A deleted file's bytes answer 410 Gone; a file never seen, or one the public never
+    // could see, stays 404 and tells nothing.
+    let operator = Identity::operator_service("test");
+    let documents = server.app_documents.as_ref().unwrap();
+    let hidden = documents
+        .upload(
+            &operator,
+            tenant.id,
+            plenum_documents::UploadRequest {
+                target: plenum_documents::UploadTarget::New(plenum_documents::NewFile {
+                    owner_kind: FileOwner::Paper,
+                    owner_id: paper_id,
+                    file_role: FileRole::Attachment,
+                    public: false,
+                    name: Some("Vermerk".into()),
+                    file_date: None,
+                }),
+                file_name: "vermerk.txt".into(),
+                declared_size: None,
+            },
+            futures_util::stream::once(async { Ok(axum::body::Bytes::from("intern\n")) }).boxed(),
+        )
+        .await
+        .unwrap();
+    let council = server.app_council.clone().unwrap();
+    for file in [version.file_id, hidden.file_id] {
+        council
+            .delete(&operator, tenant.id, Kind::File, file)
+            .await
+            .unwrap();
+    }
+    let file_base = |id: Uuid| format!("{}t/demo/files/{id}", server.base);
+    for url in [
+        file_base(version.file_id),
+        format!("{}/download", file_base(version.file_id)),
+    ] {
+        let answer = client.get(&url).send().await.unwrap();
+        assert_eq!(answer.status(), 410, "{url}");
+    }
+    for id in [hidden.file_id, Uuid::new_v4()] {
+        let answer = client.get(file_base(id)).send().await.unwrap();
+        assert_eq!(answer.status(), 404, "{id}");
+    }
     eprintln!(
         "crawled {} responses, {} objects listed",
         crawl.responses.len(),

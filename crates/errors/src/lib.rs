@@ -69,10 +69,12 @@ pub enum ErrorCode {
     RangeNotSatisfiable,
     /// A signed download link is expired or was altered.
     LinkInvalid,
+    /// The object existed and was deleted (a deleted file's bytes: OParl asks for 410).
+    Gone,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::ValidationFailed,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
@@ -102,6 +104,7 @@ impl ErrorCode {
         ErrorCode::FileTypeRefused,
         ErrorCode::RangeNotSatisfiable,
         ErrorCode::LinkInvalid,
+        ErrorCode::Gone,
     ];
 
     /// The code as it appears on the wire (`extensions.code`, JSON error bodies).
@@ -136,6 +139,7 @@ impl ErrorCode {
             ErrorCode::FileTypeRefused => "FILE_TYPE_REFUSED",
             ErrorCode::RangeNotSatisfiable => "RANGE_NOT_SATISFIABLE",
             ErrorCode::LinkInvalid => "LINK_INVALID",
+            ErrorCode::Gone => "GONE",
         }
     }
 
@@ -167,6 +171,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::NotFound | ErrorCode::TenantNotFound => 404,
             ErrorCode::Conflict => 409,
+            ErrorCode::Gone => 410,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,

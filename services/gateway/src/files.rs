@@ -30,7 +30,7 @@ use plenum_documents::{
 use plenum_errors::{ErrorCode, ServiceError};
 use plenum_identity::Identity;
 use plenum_tenants::TenantInfo;
-use plenum_tenants::council::model::{FileOwner, FileRole};
+use plenum_tenants::council::model::{FileOwner, FileRole, Kind};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -172,13 +172,37 @@ async fn open<const ATTACHMENT: bool>(
             range: header_str(&headers, header::RANGE).and_then(ByteRange::parse),
             if_none_match: header_str(&headers, header::IF_NONE_MATCH).map(str::to_owned),
         };
-        let download = gateway
-            .documents
-            .open(&identity, tenant.id, request)
-            .await?;
+        let file_id = request.file_id;
+        let download = match gateway.documents.open(&identity, tenant.id, request).await {
+            Err(e) if e.code == ErrorCode::NotFound => {
+                return Err(gone_or(&gateway, &identity, tenant.id, file_id, e).await);
+            }
+            other => other?,
+        };
         Ok(download_response(download))
     };
     result.await.unwrap_or_else(error_response)
+}
+
+/// A file the caller could see but that was deleted answers 410 (OParl asks for it); a file
+/// they never could see stays a plain 404, so that nothing tells them it existed.
+async fn gone_or(
+    gateway: &Gateway,
+    identity: &Identity,
+    tenant: Uuid,
+    file_id: Uuid,
+    not_found: ServiceError,
+) -> ServiceError {
+    match gateway
+        .council
+        .load(identity, tenant, Kind::File, vec![file_id])
+        .await
+    {
+        Ok(found) if found.iter().any(|f| f.meta().deleted) => {
+            ServiceError::new(ErrorCode::Gone, "Die Datei wurde gelöscht.")
+        }
+        _ => not_found,
+    }
 }
 
 async fn signed(
