@@ -174,6 +174,10 @@ pub struct ImportReport {
     /// Existing objects left as they were (`upsert` only).
     #[serde(default)]
     pub unchanged: u64,
+    /// Live objects embedded in an object the batch deletes (a deleted paper's consultations
+    /// and files), deleted with it (`upsert` only).
+    #[serde(default)]
+    pub deleted_with_parent: u64,
 }
 
 /// Filters and pages the access log (newest first).

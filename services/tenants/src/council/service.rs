@@ -526,6 +526,24 @@ async fn tombstone(tx: &TenantTx, caller: &Identity, object: Object) -> ServiceR
     Ok(dead)
 }
 
+/// Tombstones the live children of the deleted objects in an import batch. A source deletes
+/// a paper with a tombstone that no longer names its consultations and files (1.0 servers
+/// list them nowhere else), and they must not outlive it (OParl §2.8).
+async fn delete_orphans(tx: &TenantTx, caller: &Identity, batch: &[Object]) -> ServiceResult<u64> {
+    let mut count = 0;
+    let viewer = Viewer::for_bookkeeping(tx);
+    for parent in batch.iter().filter(|o| o.meta().deleted) {
+        for relation in embedded(parent.kind()) {
+            let children = query::related(tx, &viewer, *relation, &[parent.id()]).await?;
+            for child in children.into_iter().filter(|c| !c.meta().deleted) {
+                tombstone(tx, caller, child).await?;
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
+
 /// Ends a read-only unit of work.
 async fn done<T>(tx: TenantTx, result: T) -> ServiceResult<T> {
     tx.commit().await.map_err(db_error)?;
@@ -730,6 +748,9 @@ impl CouncilApi for CouncilService {
                 report.updated += written.len() as u64 - new;
                 report.unchanged += (chunk.len() - written.len()) as u64;
             }
+        }
+        if batch.upsert {
+            report.deleted_with_parent = delete_orphans(&tx, caller, &batch.objects).await?;
         }
         store::record_sources(&tx, &batch.sources).await?;
         for (scope, value) in &batch.counters {

@@ -217,18 +217,34 @@ pub(crate) async fn upsert_many(
         .as_object()
         .map(|m| m.keys().filter(|k| *k != "id").cloned().collect())
         .unwrap_or_default();
+    // `modified` never goes back: this installation may have changed an object after the
+    // source did (a downloaded file bumps its paper), and OParl clients sync on `modified`.
+    // A row whose only difference is `modified` is left alone for the same reason.
     let assignments: Vec<String> = columns
         .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|c| match c.as_str() {
+            "modified_at" => "modified_at = GREATEST(t.modified_at, excluded.modified_at)".into(),
+            c => format!("{c} = excluded.{c}"),
+        })
         .collect();
+    let compared: Vec<&String> = columns.iter().filter(|c| *c != "modified_at").collect();
+    let row_of = |alias: &str| {
+        compared
+            .iter()
+            .map(|c| format!("{alias}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut sql = Sql::default();
     let p = sql.bind(serde_json::Value::Array(rows));
     let table = kind.table();
     sql.text = format!(
         "INSERT INTO {table} AS t SELECT * FROM jsonb_populate_recordset(NULL::{table}, {p}::jsonb) \
-         ON CONFLICT (id) DO UPDATE SET {} WHERE (t.*) IS DISTINCT FROM (excluded.*) \
+         ON CONFLICT (id) DO UPDATE SET {} WHERE ({}) IS DISTINCT FROM ({}) \
          RETURNING t.id, (xmax = 0) AS inserted",
-        assignments.join(", ")
+        assignments.join(", "),
+        row_of("t"),
+        row_of("excluded"),
     );
     let rows = tx
         .conn()
