@@ -3,8 +3,10 @@
 //! pagination and, with `--quirks`, its server's failures; a second run changes nothing; and
 //! the round trip: imported, served by our OParl API, imported again into another tenant.
 
+use futures_util::StreamExt as _;
+use plenum_documents::{DocumentsApi, UploadRequest, UploadTarget};
 use plenum_identity::Identity;
-use plenum_oparl::import::{FilesMode, ImportOptions, ImportSummary, import};
+use plenum_oparl::import::{FilesMode, ImportOptions, ImportSummary, Silent, import};
 use plenum_tenants::council::model::{Kind, Object};
 use plenum_tenants::council::{CouncilApi, Filter, ListQuery, SortBy};
 use plenum_tenants::{CreateTenant, TenantInfo, TenantsApi};
@@ -91,14 +93,26 @@ fn options(source: &str) -> ImportOptions {
         since: None,
         files: FilesMode::Link,
         concurrency: 4,
+        journal: None,
     }
 }
 
 async fn run(server: &Server, tenant: &TenantInfo, options: &ImportOptions) -> ImportSummary {
     let council = server.app_council.clone().unwrap();
-    import(council.as_ref(), &operator(), tenant.id, options, &|_| {})
-        .await
-        .unwrap()
+    let documents = server
+        .app_documents
+        .as_ref()
+        .map(|d| d as &dyn DocumentsApi);
+    import(
+        council.as_ref(),
+        documents,
+        &operator(),
+        tenant.id,
+        options,
+        &Silent,
+    )
+    .await
+    .unwrap()
 }
 
 /// Live objects of each kind in the tenant.
@@ -222,8 +236,8 @@ async fn the_huertgenwald_crawl_imports_completely_and_a_second_run_changes_noth
         panic!()
     };
     assert_eq!(
-        paper.fields.title,
-        "Haushaltssatzung 2007; \nhier: Anträge der FDP-Fraktion"
+        paper.fields.title, "Haushaltssatzung 2007; hier: Anträge der FDP-Fraktion",
+        "a line break in a title becomes a space: one-line fields refuse them"
     );
     assert_eq!(paper.fields.paper_type, "Beschlussvorlage");
     assert_eq!(paper.fields.paper_date.to_string(), "2007-03-01");
@@ -270,15 +284,26 @@ async fn the_huertgenwald_crawl_imports_completely_and_a_second_run_changes_noth
         .position(|p| p["id"].as_str().unwrap().ends_with("/paper/814"))
         .unwrap();
     let id = data[at]["id"].clone();
+    let consultations = data[at]["consultation"].as_array().map_or(0, Vec::len) as i64;
+    assert!(consultations > 0, "paper 814 has a Beratungsfolge");
     data[at] = serde_json::json!({
         "id": id, "created": "2007-03-01T00:00:00+01:00",
         "modified": "2026-11-01T12:00:00+01:00", "deleted": true,
     });
     std::fs::write(&page, json.to_string()).unwrap();
     let third = run(&server, &hw, &options(&source)).await;
-    assert_eq!(third.deleted, 1, "{:?}", third.skipped.len());
     let after = self::counts(&server, &hw).await;
     assert_eq!(after["paper"], counts["paper"] - 1);
+    // What was embedded in it goes with it: its consultations (1.0 lists them nowhere else).
+    assert_eq!(
+        after["consultation"],
+        counts["consultation"] - consultations
+    );
+    assert_eq!(
+        third.deleted as i64,
+        1 + (counts["consultation"] - after["consultation"]) + (counts["file"] - after["file"]),
+        "{third:?}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -435,7 +460,7 @@ async fn the_command_reports_in_json_and_says_failure_in_its_exit_code() {
     // Bad arguments: a clear message, nothing written.
     for (args, needle) in [
         (vec!["--since", "gestern"], "--since"),
-        (vec!["--files", "download"], "--files"),
+        (vec!["--files", "alles"], "--files"),
     ] {
         let mut all = vec!["import", "oparl", &crawl.system, "--tenant", "cli"];
         all.extend(args);
@@ -450,4 +475,239 @@ async fn the_command_reports_in_json_and_says_failure_in_its_exit_code() {
     .await;
     assert_ne!(code, 0);
     assert!(err.contains("nirgendwo"), "{err}");
+}
+
+/// A saved crawl of one Body with one paper and three text files, written into a fresh
+/// directory.
+fn small_crawl() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("plenum-small-crawl-{}", Uuid::new_v4()));
+    let api = "https://ris.example.de/oparl/";
+    let write = |name: &str, value: serde_json::Value| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, value.to_string()).unwrap();
+    };
+    let stamp = "2026-02-01T10:00:00+01:00";
+    write(
+        "system.json",
+        serde_json::json!({"id": format!("{api}system"), "type": "https://schema.oparl.org/1.1/System",
+            "oparlVersion": "https://schema.oparl.org/1.1/", "body": format!("{api}bodies")}),
+    );
+    let file = |n: u32| {
+        serde_json::json!({"id": format!("{api}file/{n}"), "type": "https://schema.oparl.org/1.1/File",
+            "name": format!("Anlage {n}"), "fileName": format!("anlage-{n}.txt"),
+            "mimeType": "text/plain", "accessUrl": format!("https://ris.example.de/dateien/{n}"),
+            "created": stamp, "modified": stamp})
+    };
+    write(
+        "bodies.json",
+        serde_json::json!({"data": [{"id": format!("{api}body/1"), "type": "https://schema.oparl.org/1.1/Body",
+            "name": "Gemeinde Beispiel", "paper": format!("{api}body/1/papers"),
+            "created": stamp, "modified": stamp}], "links": {}}),
+    );
+    write(
+        "body/1/papers.json",
+        serde_json::json!({"data": [{"id": format!("{api}paper/1"), "type": "https://schema.oparl.org/1.1/Paper",
+            "name": "Radweg am Mühlenbach", "reference": "V/2026/001", "date": "2026-02-01",
+            "paperType": "Beschlussvorlage", "mainFile": file(1), "auxiliaryFile": [file(2), file(3)],
+            "created": stamp, "modified": stamp}], "links": {}}),
+    );
+    dir
+}
+
+/// The live files of a tenant by name.
+async fn files_by_name(
+    server: &Server,
+    tenant: &TenantInfo,
+) -> BTreeMap<String, plenum_tenants::council::model::File> {
+    let council = server.app_council.clone().unwrap();
+    let page = council
+        .list(
+            &operator(),
+            tenant.id,
+            ListQuery {
+                kind: Kind::File,
+                filter: Filter::default(),
+                sort: SortBy::Default,
+                descending: false,
+                after: None,
+                first: 100,
+            },
+        )
+        .await
+        .unwrap();
+    page.items
+        .into_iter()
+        .filter_map(|o| match o {
+            Object::File(f) => Some((f.fields.name.clone(), f)),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn store_bytes(server: &Server, tenant: &TenantInfo, file: Uuid, bytes: String) -> String {
+    server
+        .app_documents
+        .as_ref()
+        .unwrap()
+        .upload(
+            &operator(),
+            tenant.id,
+            UploadRequest {
+                target: UploadTarget::Version { file_id: file },
+                file_name: "anlage.txt".into(),
+                declared_size: None,
+            },
+            futures_util::stream::once(async move { Ok(axum::body::Bytes::from(bytes)) }).boxed(),
+        )
+        .await
+        .unwrap()
+        .sha512
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloaded_files_keep_their_bytes_and_a_second_run_fetches_only_what_changed() {
+    let server = server().await;
+    let a = tenant(&server, "quelle").await;
+    let b = tenant(&server, "ziel").await;
+    let dir = small_crawl();
+    run(&server, &a, &options(&dir.to_string_lossy())).await;
+    std::fs::remove_dir_all(dir).ok();
+    // A has bytes for two of its three files; the third is metadata only (its address 404s).
+    let in_a = files_by_name(&server, &a).await;
+    assert_eq!(in_a.len(), 3, "{in_a:?}");
+    let text = |n: u32| format!("Anlage {n}: Der Radweg am Mühlenbach wird gebaut.\n").repeat(40);
+    let sha1 = store_bytes(&server, &a, in_a["Anlage 1"].meta.id, text(1)).await;
+    let sha2 = store_bytes(&server, &a, in_a["Anlage 2"].meta.id, text(2)).await;
+
+    let from_a = ImportOptions {
+        body: Some(format!("{}t/quelle/oparl/v1.1/body", server.base)),
+        files: FilesMode::Download,
+        ..options(&format!("{}oparl/v1.1/system", server.base))
+    };
+    let first = run(&server, &b, &from_a).await;
+    assert_eq!(first.files.downloaded, 2, "{:?}", first.failed);
+    assert_eq!(first.files.failed, 1);
+    assert!(
+        first.has_failures(),
+        "a file that could not be had fails the run"
+    );
+    assert!(
+        first.failed.iter().any(|p| p.reason.contains("404")),
+        "{:?}",
+        first.failed
+    );
+    let documents = server.app_documents.as_ref().unwrap();
+    let in_b = files_by_name(&server, &b).await;
+    assert_eq!(in_b.len(), 3, "the file without bytes keeps its metadata");
+    for (name, sha) in [("Anlage 1", &sha1), ("Anlage 2", &sha2)] {
+        let versions = documents
+            .versions(&operator(), b.id, in_b[name].meta.id)
+            .await
+            .unwrap();
+        assert_eq!(versions.len(), 1, "{name}");
+        assert_eq!(&versions[0].sha512, sha, "{name}: the same bytes");
+        assert_eq!(in_b[name].fields.sha512.as_ref(), Some(sha), "{name}");
+    }
+    assert_eq!(in_b["Anlage 3"].fields.sha512, None);
+
+    // Nothing changed: nothing fetched again, no row touched.
+    let second = run(&server, &b, &from_a).await;
+    assert_eq!(second.files.downloaded, 0);
+    assert_eq!(second.files.already_stored, 2);
+    assert_eq!(second.files.failed, 1);
+    assert_eq!(second.imported + second.updated, 0, "{second:?}");
+    assert_eq!(files_by_name(&server, &b).await, in_b);
+    // A link-only run does not overwrite what the stored bytes say either.
+    let link_only = run(
+        &server,
+        &b,
+        &ImportOptions {
+            files: FilesMode::Link,
+            ..from_a.clone()
+        },
+    )
+    .await;
+    assert_eq!(link_only.updated, 0, "{link_only:?}");
+
+    // A new version at the source: fetched again, and only that one.
+    let sha1_new = store_bytes(&server, &a, in_a["Anlage 1"].meta.id, text(11)).await;
+    let third = run(&server, &b, &from_a).await;
+    assert_eq!(third.files.downloaded, 1, "{:?}", third.failed);
+    assert_eq!(third.files.already_stored, 1);
+    let in_b = files_by_name(&server, &b).await;
+    assert_eq!(in_b["Anlage 1"].fields.sha512.as_ref(), Some(&sha1_new));
+    let versions = documents
+        .versions(&operator(), b.id, in_b["Anlage 1"].meta.id)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2, "the earlier bytes stay as version 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_import_resumes_from_its_journal_without_asking_the_source_again() {
+    let server = server().await;
+    let t = tenant(&server, "hw-resume").await;
+    let tenants = server.app_tenants.clone().unwrap();
+    let dir = std::env::temp_dir().join(format!("plenum-journal-{}", Uuid::new_v4()));
+    let journal =
+        || plenum_oparl::import::Journal::open(&dir, std::time::Duration::from_secs(3600)).unwrap();
+    let crawl = crawl_server(false);
+    let resumable = |system: &str| ImportOptions {
+        journal: Some(journal()),
+        ..options(system)
+    };
+    // Interrupted after the walk: the tenant was suspended meanwhile, the write is refused.
+    tenants
+        .set_status(
+            &operator(),
+            "hw-resume".into(),
+            plenum_tenants::TenantStatus::Suspended,
+        )
+        .await
+        .unwrap();
+    let council = server.app_council.clone().unwrap();
+    let interrupted = import(
+        council.as_ref(),
+        None,
+        &operator(),
+        t.id,
+        &resumable(&crawl.system),
+        &Silent,
+    )
+    .await;
+    assert!(
+        interrupted.is_err(),
+        "the suspended tenant refuses the write"
+    );
+    let kept = journal().answers();
+    assert!(kept > 100, "the walk's answers are kept: {kept}");
+    // The source is gone now; the next run resumes from what the first one fetched.
+    let system = crawl.system.clone();
+    drop(crawl);
+    tenants
+        .set_status(
+            &operator(),
+            "hw-resume".into(),
+            plenum_tenants::TenantStatus::Active,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&server, &t).await["paper"],
+        0,
+        "nothing half-written"
+    );
+    let resumed = run(&server, &t, &resumable(&system)).await;
+    assert_eq!(resumed.resumed as usize, kept);
+    assert!(resumed.failed.is_empty(), "{:?}", resumed.failed);
+    let counts = counts(&server, &t).await;
+    for (kind, n) in EXPECTED {
+        assert_eq!(counts[kind], n, "{kind}: {counts:?}");
+    }
+    // Written: the journal is gone, and the next run asks the source again.
+    assert!(
+        !dir.exists(),
+        "the journal is cleared once the import is written"
+    );
 }

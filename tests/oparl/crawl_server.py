@@ -1,6 +1,6 @@
 """Serves a saved OParl crawl over HTTP the way its server did, for the importer's tests.
 
-Usage: crawl_server.py <crawl.tar.gz> [--quirks]
+Usage: crawl_server.py <crawl.tar.gz> [--quirks] [--files]
 
 Prints the base URL it listens on (http://127.0.0.1:<port>) on the first line of stdout and
 serves until killed. Every JSON document has the original server's origin replaced by ours.
@@ -10,6 +10,9 @@ as the original; objects answer at their own URL when the crawl holds them.
 With --quirks it also behaves like the SD.NET server at its worst (QUIRKS.md): a list with a
 `modified_since` window answers 404 with code 802 instead of an empty page, and of the objects
 linked but not listed, one answers, one answers invalid JSON and one fails with 503 once.
+
+With --files the files' `accessUrl` and `downloadUrl` answer with a small PDF of their own
+(the crawl holds no bytes): for the importer's `--files download` and its benchmark.
 """
 
 import io
@@ -34,9 +37,35 @@ def load(path):
     return files
 
 
+def pdf(title, size=24_000):
+    """A valid one-page PDF naming `title`, padded with a comment to about `size` bytes."""
+    text = title.encode("latin-1", "replace")
+    stream = b"BT /F1 12 Tf 72 720 Td (" + text.replace(b"(", b"[").replace(b")", b"]") + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%" + b"x" * max(0, size - 600) + b"\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for o in offsets:
+        out += f"{o:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
 class Crawl:
-    def __init__(self, files, base, quirks):
+    def __init__(self, files, base, quirks, serve_files=False):
         self.quirks = quirks
+        self.serve_files = serve_files
         self.docs = {name: text.replace(ORIGIN, base) for name, text in files.items()}
         self.root = None
         self.objects = {}
@@ -71,6 +100,8 @@ class Crawl:
         if not path.startswith(self.root + "/"):
             return 404, {"error": "not found"}
         rest = path[len(self.root) + 1:]
+        if self.serve_files and re.fullmatch(r"body/\d+/files/.+\.pdf", rest):
+            return 200, pdf(rest.rsplit("/", 1)[-1])
         if rest == "system":
             return 200, self.docs["system.json"]
         lists = {"body": "body.json"}
@@ -102,18 +133,22 @@ class Crawl:
 
 def main():
     quirks = "--quirks" in sys.argv
+    serve_files = "--files" in sys.argv
     files = load(sys.argv[1])
     server = ThreadingHTTPServer(("127.0.0.1", 0), None)
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    crawl = Crawl(files, base, quirks)
+    crawl = Crawl(files, base, quirks, serve_files)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
             parts = urlsplit(self.path)
             status, body = crawl.answer(parts.path, parse_qs(parts.query))
-            data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+            if isinstance(body, bytes):
+                data, kind = body, "application/pdf"
+            else:
+                data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+                kind = "text/html" if data.startswith(b"<") else "application/json; charset=utf-8"
             self.send_response(status)
-            kind = "text/html" if data.startswith(b"<") else "application/json; charset=utf-8"
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

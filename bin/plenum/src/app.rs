@@ -91,6 +91,26 @@ pub fn documents_options(settings: &Settings) -> anyhow::Result<DocumentsOptions
 }
 
 /// Connects the shared pool of this process.
+/// The documents service in this process, on the configured storage.
+pub fn documents_service(
+    settings: &Settings,
+    db: Database,
+    council: Arc<dyn CouncilApi>,
+    tenants: Arc<dyn TenantsApi>,
+    link_key: Vec<u8>,
+) -> anyhow::Result<DocumentsService> {
+    let storage = Storage::new(&storage_config(settings))
+        .context("opening the file storage (documents.*)")?;
+    Ok(DocumentsService::new(
+        db,
+        storage,
+        council,
+        tenants,
+        documents_options(settings)?,
+        link_key,
+    ))
+}
+
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
     let url =
         settings.database.url.as_deref().context(
@@ -195,8 +215,6 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     };
     let local_documents = match (&database, runs(ServiceRole::Documents)) {
         (Some(db), true) => {
-            let storage = Storage::new(&storage_config(settings))
-                .context("opening the file storage (documents.*)")?;
             let tenants_for_documents: Arc<dyn TenantsApi> = match &local_tenants {
                 Some(local) => local.clone(),
                 None => Arc::new(TenantsClient::new(
@@ -205,14 +223,13 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                     ttl,
                 )),
             };
-            Some(DocumentsService::new(
+            Some(documents_service(
+                settings,
                 db.clone(),
-                storage,
                 council.clone().expect("set for the documents role"),
                 tenants_for_documents,
-                documents_options(settings)?,
                 key.derive("download-links"),
-            ))
+            )?)
         }
         _ => None,
     };

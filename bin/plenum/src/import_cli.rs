@@ -4,12 +4,15 @@
 use crate::app;
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use plenum_config::Settings;
 use plenum_identity::Identity;
-use plenum_oparl::import::{FilesMode, ImportOptions, ImportSummary, Problem};
+use plenum_oparl::import::{FilesMode, ImportOptions, ImportSummary, Problem, Progress};
 use plenum_tenants::{TenantLookup, TenantsApi};
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,14 +26,30 @@ pub struct Args {
     /// Only what changed since this day or instant (`2026-01-31` or RFC 3339).
     #[arg(long)]
     since: Option<String>,
-    /// `link`: file metadata and the source's address; `skip`: no files.
+    /// `download`: file metadata and bytes (a re-run fetches only new or changed files);
+    /// `link`: metadata and the source's address; `skip`: no files.
     #[arg(long, default_value = "link")]
     files: String,
     /// Requests to the source at once (be polite to slow servers).
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// Walk the source from the start even if an interrupted run left its answers behind.
+    #[arg(long)]
+    fresh: bool,
     #[arg(long)]
     json: bool,
+}
+
+/// How long the answers of an interrupted run stay good for resuming.
+const RESUME_WITHIN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Where an import keeps its source's answers until it is written: one directory per tenant,
+/// source, Body and `--since`, so that running the same command again resumes it.
+fn journal_dir(tenant: uuid::Uuid, args: &Args) -> std::path::PathBuf {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    (&args.source, &args.body, &args.since).hash(&mut h);
+    std::env::temp_dir().join(format!("plenum-import-{tenant}-{:016x}", h.finish()))
 }
 
 fn parse_since(value: &str) -> anyhow::Result<DateTime<FixedOffset>> {
@@ -49,35 +68,55 @@ fn parse_since(value: &str) -> anyhow::Result<DateTime<FixedOffset>> {
 
 pub async fn oparl(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
     let files = match args.files.as_str() {
+        "download" => FilesMode::Download,
         "link" => FilesMode::Link,
         "skip" => FilesMode::Skip,
-        other => anyhow::bail!("--files is `link` or `skip`, not `{other}`"),
+        other => anyhow::bail!("--files is `download`, `link` or `skip`, not `{other}`"),
     };
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let db = app::connect_database(settings).await?;
     let tenants = app::tenants_service(settings, db.clone())?;
-    let council = plenum_tenants::CouncilService::new(db.clone());
+    let tenants = Arc::new(tenants);
+    let council = Arc::new(plenum_tenants::CouncilService::new(db.clone()));
+    // In this process: the bytes go to the configured storage, as the documents role would
+    // store them. No link is signed here, so any key does.
+    let documents = app::documents_service(
+        settings,
+        db.clone(),
+        council.clone(),
+        tenants.clone(),
+        plenum_identity::internal_token::TokenKey::random().derive("download-links"),
+    )?;
     let operator = Identity::operator_service("plenum-import");
     let tenant = tenants
         .resolve(&operator, TenantLookup::Slug(args.tenant.clone()))
         .await
         .map_err(|e| anyhow::anyhow!("tenant {}: {e}", args.tenant))?;
+    let journal_dir = journal_dir(tenant.id, &args);
+    if args.fresh {
+        std::fs::remove_dir_all(&journal_dir).ok();
+    }
+    let journal = plenum_oparl::import::Journal::open(&journal_dir, RESUME_WITHIN)
+        .map_err(anyhow::Error::msg)?;
     let options = ImportOptions {
         source: args.source,
         body: args.body,
         since,
         files,
         concurrency: args.concurrency.max(1),
+        journal: Some(journal),
     };
-    let quiet = args.json;
-    let progress = move |line: &str| {
-        if !quiet {
-            eprintln!("import: {line}");
-        }
-    };
-    let summary = plenum_oparl::import::import(&council, &operator, tenant.id, &options, &progress)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let progress = Bars::new(args.json);
+    let summary = plenum_oparl::import::import(
+        council.as_ref(),
+        Some(&documents),
+        &operator,
+        tenant.id,
+        &options,
+        &progress,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     db.close().await.ok();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&as_json(&summary))?);
@@ -89,6 +128,77 @@ pub async fn oparl(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> 
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A bar per stage on a terminal; a line per finished stage in a log; nothing with `--json`.
+struct Bars {
+    quiet: bool,
+    terminal: bool,
+    /// Keeps finished bars on their lines above the one that runs.
+    bars: MultiProgress,
+    current: Mutex<Option<(String, ProgressBar)>>,
+}
+
+impl Bars {
+    fn new(quiet: bool) -> Self {
+        Bars {
+            quiet,
+            terminal: std::io::stderr().is_terminal(),
+            bars: MultiProgress::with_draw_target(if quiet {
+                ProgressDrawTarget::hidden()
+            } else {
+                ProgressDrawTarget::stderr()
+            }),
+            current: Mutex::new(None),
+        }
+    }
+
+    fn with_bar(&self, f: impl FnOnce(&str, &ProgressBar)) {
+        if let Some((name, bar)) = self.current.lock().expect("not poisoned").as_ref() {
+            f(name, bar);
+        }
+    }
+}
+
+fn counting_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>20} [{bar:32}] {pos:>6}/{len:6} {elapsed:>4} {msg}")
+        .expect("a valid template")
+        .progress_chars("=> ")
+}
+
+impl Progress for Bars {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        let bar = match total {
+            Some(total) => ProgressBar::new(total).with_style(counting_style()),
+            None => ProgressBar::no_length().with_style(
+                ProgressStyle::with_template("{prefix:>20} {spinner} {pos:>6} {elapsed:>4} {msg}")
+                    .expect("a valid template"),
+            ),
+        }
+        .with_prefix(name.to_owned());
+        let bar = self.bars.add(bar);
+        *self.current.lock().expect("not poisoned") = Some((name.to_owned(), bar));
+    }
+
+    fn total(&self, total: u64) {
+        self.with_bar(|_, bar| {
+            bar.set_length(total);
+            bar.set_style(counting_style());
+        });
+    }
+
+    fn advance(&self, n: u64) {
+        self.with_bar(|_, bar| bar.inc(n));
+    }
+
+    fn done(&self, outcome: &str) {
+        self.with_bar(|name, bar| {
+            bar.finish_with_message(outcome.to_owned());
+            if !self.quiet && !self.terminal {
+                eprintln!("import: {name}: {outcome}");
+            }
+        });
+    }
 }
 
 /// Problems grouped by reason, each with how many and up to three examples.
@@ -118,13 +228,27 @@ fn as_json(s: &ImportSummary) -> serde_json::Value {
         "updated": s.updated,
         "unchanged": s.unchanged,
         "deleted": s.deleted,
+        "resumed": s.resumed,
+        "files": {
+            "downloaded": s.files.downloaded,
+            "already_stored": s.files.already_stored,
+            "failed": s.files.failed,
+            "bytes": s.files.bytes,
+        },
         "skipped": problems(&s.skipped),
         "failed": problems(&s.failed),
     })
 }
 
 fn as_text(s: &ImportSummary) -> String {
-    let mut out = format!("Body: {}\n\nfound in the source:\n", s.body);
+    let mut out = format!("Body: {}\n", s.body);
+    if s.resumed > 0 {
+        out.push_str(&format!(
+            "resumed: {} answers of an interrupted run were used\n",
+            s.resumed
+        ));
+    }
+    out.push_str("\nfound in the source:\n");
     for (kind, n) in &s.found {
         out.push_str(&format!("  {kind:<16} {n:>7}\n"));
     }
@@ -136,6 +260,16 @@ fn as_text(s: &ImportSummary) -> String {
         "\nnew {}, updated {}, unchanged {}, of them deleted upstream {}\n",
         s.imported, s.updated, s.unchanged, s.deleted
     ));
+    let f = &s.files;
+    if f.downloaded + f.already_stored + f.failed > 0 {
+        out.push_str(&format!(
+            "files: downloaded {} ({:.1} MB), already stored {}, failed {}\n",
+            f.downloaded,
+            f.bytes as f64 / 1e6,
+            f.already_stored,
+            f.failed
+        ));
+    }
     for (title, list) in [("skipped", &s.skipped), ("failed", &s.failed)] {
         if list.is_empty() {
             continue;

@@ -4,6 +4,10 @@
 //! (QUIRKS.md): each request has a time limit, 5xx/429 and transport errors are retried with
 //! growing pauses, at most `concurrency` requests run at once (politeness), and an answer that
 //! is not JSON is an error that names the URL, so that the caller can skip and report it.
+//!
+//! A walk of a slow server can take hours. With a [`Journal`], every answer is also kept on
+//! disk, and a run after an interruption reads what the interrupted one had fetched instead
+//! of asking the server again: it resumes where that one stopped.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -60,13 +64,14 @@ pub(crate) enum Fetcher {
         client: reqwest::Client,
         options: HttpOptions,
         permits: Arc<Semaphore>,
+        journal: Option<Journal>,
     },
     /// A saved crawl: `<dir>/<path below the API root>.json`, pages as `<list>_page-N.json`.
     Directory { root: PathBuf, api_root: String },
 }
 
 impl Fetcher {
-    pub fn http(options: HttpOptions) -> Result<Fetcher, String> {
+    pub fn http(options: HttpOptions, journal: Option<Journal>) -> Result<Fetcher, String> {
         let client = reqwest::Client::builder()
             .timeout(options.timeout)
             .user_agent(concat!("Plenum-OParl-Import/", env!("CARGO_PKG_VERSION")))
@@ -76,6 +81,7 @@ impl Fetcher {
             client,
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options,
+            journal,
         })
     }
 
@@ -105,14 +111,102 @@ impl Fetcher {
                 client,
                 options,
                 permits,
+                journal,
             } => {
+                if let Some(kept) = journal.as_ref().and_then(|j| j.read(url)) {
+                    return kept.map_or(Err(FetchError::NotFound), |bytes| parse(&bytes));
+                }
                 let _permit = permits
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
-                get_http(client, options, url).await
+                let bytes = match get_http(client, options, url).await {
+                    Err(FetchError::NotFound) => {
+                        if let Some(journal) = journal {
+                            journal.write_gone(url);
+                        }
+                        return Err(FetchError::NotFound);
+                    }
+                    other => other?,
+                };
+                let value = parse(&bytes)?;
+                if let Some(journal) = journal {
+                    journal.write(url, &bytes);
+                }
+                Ok(value)
             }
             Fetcher::Directory { root, api_root } => get_file(root, api_root, url),
+        }
+    }
+}
+
+/// The answers of an import's source kept on disk until the import has been written.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    dir: PathBuf,
+}
+
+impl Journal {
+    /// The journal in `dir`, created when missing. What an earlier run left there is used
+    /// unless it was last written to more than `max_age` ago: then the source may have
+    /// changed too much for a walk to go on from there.
+    pub fn open(dir: &Path, max_age: Duration) -> Result<Journal, String> {
+        let stale = std::fs::metadata(dir)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > max_age);
+        if stale {
+            std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(Journal {
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// How many answers it holds (at the start: what an interrupted run left).
+    pub fn answers(&self) -> usize {
+        std::fs::read_dir(&self.dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Forgets everything: the import it served is written.
+    pub fn clear(&self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+
+    fn path(&self, url: &str) -> PathBuf {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(url.as_bytes());
+        let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{name}.json"))
+    }
+
+    /// The kept answer: `Some(None)` when the source said there is no such document.
+    fn read(&self, url: &str) -> Option<Option<Vec<u8>>> {
+        let path = self.path(url);
+        if let Ok(bytes) = std::fs::read(&path) {
+            return Some(Some(bytes));
+        }
+        path.with_extension("gone").exists().then_some(None)
+    }
+
+    fn write_gone(&self, url: &str) {
+        std::fs::write(self.path(url).with_extension("gone"), b"").ok();
+    }
+
+    /// Written under a temporary name and renamed: an interruption leaves no half answer.
+    fn write(&self, url: &str, bytes: &[u8]) {
+        let path = self.path(url);
+        let partial = path.with_extension("partial");
+        if std::fs::write(&partial, bytes).is_ok() {
+            std::fs::rename(&partial, &path).ok();
         }
     }
 }
@@ -121,7 +215,7 @@ async fn get_http(
     client: &reqwest::Client,
     options: &HttpOptions,
     url: &str,
-) -> Result<Value, FetchError> {
+) -> Result<Vec<u8>, FetchError> {
     let mut pause = options.backoff;
     let mut last = String::new();
     for attempt in 0..=options.retries {
@@ -154,7 +248,7 @@ async fn get_http(
                 continue;
             }
         };
-        return parse(&bytes);
+        return Ok(bytes.to_vec());
     }
     Err(FetchError::Failed(last))
 }

@@ -4,11 +4,16 @@
 //! (`--since`).
 
 mod fetch;
+mod files;
 mod map;
 mod normalize;
+mod progress;
 mod resolve;
 mod run;
 mod walk;
 
+pub use fetch::Journal;
+pub use files::DownloadSummary;
+pub use progress::{Progress, Silent};
 pub use run::{FilesMode, ImportOptions, ImportSummary, import};
 pub use walk::Problem;

@@ -80,7 +80,20 @@ pub(crate) fn unique_numbers(objects: &mut [Object]) {
 }
 
 /// Cuts a text to `max` characters (ending in "…"); the whole text stays in the source JSON.
+/// Texts this long may hold line breaks (`LONG` in the council's validation); shorter ones are
+/// one line.
+const MULTILINE_FROM: usize = 100_000;
+
 fn cut(value: &mut String, max: usize) {
+    // Sources put line breaks into titles ("Haushaltssatzung 2007;\nhier: …"); the council
+    // refuses them in one-line fields, and a clerk could not save such an object again.
+    if max < MULTILINE_FROM && value.chars().any(char::is_control) {
+        *value = value
+            .split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     if value.chars().count() > max {
         *value = value.chars().take(max - 1).collect::<String>() + "…";
     }
@@ -140,5 +153,32 @@ pub(crate) fn fit(object: &mut Object) {
             cut(&mut f.fields.mime_type, 255);
         }
         Object::Membership(_) | Object::Consultation(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_fields_lose_their_line_breaks_and_long_ones_are_cut() {
+        let mut title = "Haushaltssatzung 2007;\r\nhier:\tAnträge  der FDP".to_owned();
+        cut(&mut title, 1000);
+        assert_eq!(title, "Haushaltssatzung 2007; hier: Anträge der FDP");
+        let mut plain = "Zwei  Leerzeichen bleiben".to_owned();
+        cut(&mut plain, 1000);
+        assert_eq!(
+            plain, "Zwei  Leerzeichen bleiben",
+            "only texts with breaks change"
+        );
+        let mut resolution = "Der Rat beschließt:\n1. Radweg".to_owned();
+        cut(&mut resolution, 100_000);
+        assert_eq!(
+            resolution, "Der Rat beschließt:\n1. Radweg",
+            "long texts keep them"
+        );
+        let mut long = "x".repeat(12);
+        cut(&mut long, 10);
+        assert_eq!(long, format!("{}…", "x".repeat(9)));
     }
 }

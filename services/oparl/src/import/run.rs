@@ -2,11 +2,14 @@
 //! references that lead nowhere, and write everything in one transaction (upsert), with the
 //! source JSON of every object.
 
-use super::fetch::{FetchError, Fetcher, HttpOptions};
+use super::fetch::{FetchError, Fetcher, HttpOptions, Journal};
+use super::files::{Candidate, DownloadSummary};
 use super::map::{Mapping, type_name};
 use super::normalize::text;
-use super::walk::{Problem, walk};
+use super::progress::Progress;
+use super::walk::{Problem, walk_with};
 use chrono::{DateTime, FixedOffset, Utc};
+use plenum_documents::DocumentsApi;
 use plenum_identity::Identity;
 use plenum_tenants::council::model::{Kind, Object};
 use plenum_tenants::council::{CouncilApi, ImportBatch, ImportSource};
@@ -18,6 +21,8 @@ use uuid::Uuid;
 /// What happens to the files' bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilesMode {
+    /// Metadata, and the bytes from the source stored as the files' versions.
+    Download,
     /// Metadata only; the source's download address is kept with the source JSON.
     Link,
     /// Not even the metadata.
@@ -34,6 +39,9 @@ pub struct ImportOptions {
     pub since: Option<DateTime<FixedOffset>>,
     pub files: FilesMode,
     pub concurrency: usize,
+    /// Keeps the source's answers until the import is written, so that a run after an
+    /// interruption resumes the walk instead of starting it again (HTTP sources only).
+    pub journal: Option<Journal>,
 }
 
 /// The outcome, per OParl type.
@@ -47,11 +55,16 @@ pub struct ImportSummary {
     pub imported: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Objects deleted upstream, and the objects embedded in them.
     pub deleted: u64,
     /// Objects and references left out, each with the reason.
     pub skipped: Vec<Problem>,
-    /// Lists and objects that could not be read.
+    /// Lists, objects and files that could not be read or stored.
     pub failed: Vec<Problem>,
+    /// The files' bytes (`--files download`).
+    pub files: DownloadSummary,
+    /// Answers read from the journal of an interrupted run instead of the source.
+    pub resumed: u64,
 }
 
 impl ImportSummary {
@@ -78,20 +91,34 @@ const BODY_LISTS: [&str; 10] = [
 /// Rounds of fetching linked-but-unlisted objects (their own links can be missing too).
 const LINK_ROUNDS: usize = 3;
 
+/// Imports the Body `options` name into `tenant`. `documents` stores the files' bytes
+/// (needed for [`FilesMode::Download`]) and keeps a re-run from overwriting what stored
+/// bytes say about a file with the source's metadata.
 pub async fn import(
     council: &dyn CouncilApi,
+    documents: Option<&dyn DocumentsApi>,
     caller: &Identity,
     tenant: Uuid,
     options: &ImportOptions,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> Result<ImportSummary, String> {
+    if options.files == FilesMode::Download && documents.is_none() {
+        return Err("downloading files needs the documents service".into());
+    }
+    let resumed = match &options.journal {
+        Some(j) if !Path::new(&options.source).is_dir() => j.answers() as u64,
+        _ => 0,
+    };
     let fetcher = if Path::new(&options.source).is_dir() {
         Fetcher::directory(Path::new(&options.source))?
     } else {
-        Fetcher::http(HttpOptions {
-            concurrency: options.concurrency,
-            ..HttpOptions::default()
-        })?
+        Fetcher::http(
+            HttpOptions {
+                concurrency: options.concurrency,
+                ..HttpOptions::default()
+            },
+            options.journal.clone(),
+        )?
     };
     let start = match &fetcher {
         Fetcher::Directory { api_root, .. } => format!("{api_root}system"),
@@ -101,6 +128,7 @@ pub async fn import(
     let body_url = text(body.get("id")).ok_or("the Body has no id")?;
     let mut summary = ImportSummary {
         body: body_url.clone(),
+        resumed,
         ..ImportSummary::default()
     };
     let now = Utc::now();
@@ -123,10 +151,19 @@ pub async fn import(
         let Some(url) = text(body.get(list)).filter(|u| seen_lists.insert(u.clone())) else {
             continue;
         };
-        progress(&format!("{list}: {url}"));
-        let walked = walk(&fetcher, &url, &query).await;
-        progress(&format!(
-            "{list}: {} objects in {} pages",
+        progress.stage(list, None);
+        let total_known = std::sync::atomic::AtomicBool::new(false);
+        let walked = walk_with(&fetcher, &url, &query, &|new, total| {
+            if let Some(total) = total
+                && !total_known.swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                progress.total(total);
+            }
+            progress.advance(new);
+        })
+        .await;
+        progress.done(&format!(
+            "{} objects in {} pages",
             walked.objects.len(),
             walked.pages
         ));
@@ -150,16 +187,17 @@ pub async fn import(
         if missing.is_empty() {
             break;
         }
-        progress(&format!(
-            "{} linked objects not listed: fetching",
-            missing.len()
-        ));
-        let fetched = futures_util::future::join_all(
-            missing
-                .iter()
-                .map(|(_, _, url)| async { (url.clone(), fetcher.get(url).await) }),
-        )
+        progress.stage("linked, not listed", Some(missing.len() as u64));
+        let fetched = futures_util::future::join_all(missing.iter().map(|(_, _, url)| async {
+            let got = fetcher.get(url).await;
+            progress.advance(1);
+            (url.clone(), got)
+        }))
         .await;
+        progress.done(&format!(
+            "{} fetched",
+            fetched.iter().filter(|f| f.1.is_ok()).count()
+        ));
         let mut progressed = false;
         for (url, result) in fetched {
             match result {
@@ -296,7 +334,38 @@ pub async fn import(
         }
     }
     super::resolve::unique_numbers(&mut objects);
-    progress(&format!("writing {} objects", objects.len()));
+    // What the source says about the files, before stored bytes overrule it below.
+    let candidates: Vec<Candidate> = if options.files == FilesMode::Download {
+        let urls: std::collections::HashMap<Uuid, &ImportSource> =
+            sources.iter().map(|s| (s.object_id, s)).collect();
+        objects
+            .iter()
+            .filter_map(|o| {
+                let source = urls.get(&o.id())?;
+                Candidate::of(o, &source.url, &source.raw)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Files with stored bytes: what the bytes say stays (see `files::keep_stored_content`).
+    let file_ids: Vec<Uuid> = objects
+        .iter()
+        .filter(|o| o.kind() == Kind::File)
+        .map(Object::id)
+        .collect();
+    let stored = match documents {
+        Some(documents) => {
+            super::files::stored_versions(documents, caller, tenant, &file_ids).await?
+        }
+        None => Default::default(),
+    };
+    for object in &mut objects {
+        if let Some(v) = stored.get(&object.id()) {
+            super::files::keep_stored_content(object, v);
+        }
+    }
+    progress.stage("write", Some(objects.len() as u64));
     let report = council
         .import(
             caller,
@@ -314,6 +383,32 @@ pub async fn import(
     summary.imported = report.imported;
     summary.updated = report.updated;
     summary.unchanged = report.unchanged;
+    summary.deleted += report.deleted_with_parent;
+    // Written: the next run walks the source afresh. (The files' bytes resume by themselves.)
+    if let Some(journal) = &options.journal {
+        journal.clear();
+    }
+    progress.advance(summary.imported + summary.updated + summary.unchanged);
+    progress.done(&format!(
+        "{} new, {} updated, {} unchanged",
+        summary.imported, summary.updated, summary.unchanged
+    ));
+    if let (FilesMode::Download, Some(documents)) = (options.files, documents) {
+        summary.files = super::files::download_all(
+            documents,
+            caller,
+            tenant,
+            candidates,
+            &stored,
+            HttpOptions {
+                concurrency: options.concurrency,
+                ..HttpOptions::default()
+            },
+            progress,
+            &mut summary.failed,
+        )
+        .await?;
+    }
     Ok(summary)
 }
 
@@ -338,7 +433,7 @@ async fn find_body(fetcher: &Fetcher, start: &str, wanted: Option<&str>) -> Resu
         }
     }
     let list = text(first.get("body")).ok_or("the System names no body list")?;
-    let walked = walk(fetcher, &list, "").await;
+    let walked = walk_with(fetcher, &list, "", &|_, _| {}).await;
     let bodies: Vec<Value> = walked
         .objects
         .into_iter()

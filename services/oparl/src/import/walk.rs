@@ -47,7 +47,19 @@ fn repair_next(next: &str) -> String {
 }
 
 /// Walks the list at `first` (with `query`, e.g. `modified_since=…`, merged in).
+#[cfg(test)]
 pub(crate) async fn walk(fetcher: &Fetcher, first: &str, query: &str) -> Walked {
+    walk_with(fetcher, first, query, &|_, _| {}).await
+}
+
+/// [`walk`], telling `on_page` after each page how many new objects it brought and, when the
+/// page says it, how many the list holds.
+pub(crate) async fn walk_with(
+    fetcher: &Fetcher,
+    first: &str,
+    query: &str,
+    on_page: &(dyn Fn(u64, Option<u64>) + Sync),
+) -> Walked {
     let mut walked = Walked::default();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut visited: HashSet<String> = HashSet::new();
@@ -74,6 +86,10 @@ pub(crate) async fn walk(fetcher: &Fetcher, first: &str, query: &str) -> Walked 
             }
         };
         walked.pages += 1;
+        let total = page
+            .get("pagination")
+            .and_then(|p| p.get("totalElements"))
+            .and_then(Value::as_u64);
         let (data, next) = match page {
             Value::Array(items) => (items, None),
             Value::Object(ref map) if map.contains_key("data") => (
@@ -116,6 +132,7 @@ pub(crate) async fn walk(fetcher: &Fetcher, first: &str, query: &str) -> Walked 
                 }
             }
         }
+        on_page(new, total);
         unproductive = if new == 0 { unproductive + 1 } else { 0 };
         if unproductive >= UNPRODUCTIVE_PAGES {
             walked.problems.push(Problem {
