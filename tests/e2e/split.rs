@@ -163,6 +163,18 @@ async fn split_mode_equals_all_in_one_mode() {
     assert_eq!(page_split, page_one);
     assert!(page_one.contains("Gemeinde Musterstadt"));
 
+    // The portal process forwards what is the gateway's (the ingress sends it everything below
+    // /t/): a tenant's GraphQL and the OParl System answer as on the gateway itself.
+    let q = "{ tenant { slug name } meetings(first: 2) { totalCount } }";
+    let via_portal = graphql(&format!("{}/t/musterstadt/graphql", url(ports[5])), q, &[]).await;
+    let direct = graphql(&format!("{}/t/musterstadt/graphql", url(ports[4])), q, &[]).await;
+    assert_eq!(via_portal, direct);
+    assert_eq!(via_portal["data"]["tenant"]["slug"], "musterstadt");
+    let system_via_portal = text_of(&format!("{}/oparl/v1.1/system", url(ports[5]))).await;
+    let system = text_of(&format!("{}/oparl/v1.1/system", url(ports[4]))).await;
+    assert_eq!(system_via_portal, system);
+    assert!(system.contains("oparl/v1.1/bodies"), "{system}");
+
     // Every role is ready, including the gateway, whose readiness includes its peers.
     for port in &ports[..6] {
         assert_eq!(

@@ -378,6 +378,15 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             tenant_router = tenant_router.merge(plenum_portal::tenant_routes(portal.clone()));
             installation_router =
                 installation_router.merge(plenum_portal::installation_routes(portal));
+            // A portal of its own passes the gateway's requests on (GraphQL, OParl, files):
+            // an ingress cannot tell `/t/<slug>/graphql` from a page by prefix.
+            if gateway.is_none() {
+                let forward =
+                    plenum_gateway::forward::Forward::new(peer(settings, ServiceRole::Gateway)?)
+                        .map_err(anyhow::Error::msg)?;
+                tenant_router = tenant_router.fallback_service(forward.fallback());
+                installation_router = installation_router.fallback_service(forward.fallback());
+            }
         }
         let edge = Edge::new(
             tenants.clone(),

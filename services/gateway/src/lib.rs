@@ -14,6 +14,7 @@ pub mod edge;
 mod errors;
 mod executor;
 mod files;
+pub mod forward;
 mod http;
 pub mod rate_limit;
 mod schema;
