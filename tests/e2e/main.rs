@@ -1,6 +1,7 @@
 //! The one end-to-end test binary (one link step for every integration test). Every test runs
 //! against the real PostgreSQL (and Redis) that `make test` starts.
 
+mod archive;
 mod council;
 mod council_graphql;
 mod demo;

@@ -143,6 +143,27 @@ enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a tenant to one archive (tar.gz): every row of its schema from one consistent
+    /// snapshot, its settings, and its files' bytes by checksum.
+    Export {
+        slug: String,
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore an archive as a new tenant (same or another installation of this version).
+    /// Checks the whole archive first; a damaged one creates nothing.
+    Import {
+        file: std::path::PathBuf,
+        /// The new tenant's slug.
+        #[arg(long = "as")]
+        as_slug: String,
+        /// Its name; the archived tenant's by default.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a tenant (soft); `--purge` drops its schema and data for good.
     Delete {
         slug: String,
@@ -454,9 +475,80 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> anyhow::Result<E
     if state.control_pending > 0 {
         bail!("the database is not migrated: run `plenum migrate` first");
     }
-    let service: TenantsService = app::tenants_service(settings, db)?;
+    let service: TenantsService = app::tenants_service(settings, db.clone())?;
     let cli = Identity::operator_service("cli");
     let (result, json) = match command {
+        TenantCommand::Export { slug, file, json } => {
+            let tenant = match service
+                .resolve(&cli, plenum_tenants::TenantLookup::Slug(slug))
+                .await
+            {
+                Ok(t) => t,
+                Err(err) => {
+                    print_error(&err, json);
+                    return Ok(ExitCode::from(3));
+                }
+            };
+            let storage = plenum_documents::Storage::new(&app::storage_config(settings))
+                .context("opening the file storage (documents.*)")?;
+            let bars = crate::progress::Bars::new("export", json);
+            let summary = crate::archive::export(&db, &storage, &tenant, &file, &bars).await?;
+            print_summary(
+                &summary,
+                json,
+                &format!(
+                    "exported {} to {}: {} tables, {} rows, {} files ({:.1} MB), archive {:.1} MB",
+                    summary.tenant,
+                    file.display(),
+                    summary.tables,
+                    summary.rows,
+                    summary.files,
+                    summary.file_bytes as f64 / 1e6,
+                    summary.archive_bytes as f64 / 1e6
+                ),
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        TenantCommand::Import {
+            file,
+            as_slug,
+            name,
+            json,
+        } => {
+            let storage = plenum_documents::Storage::new(&app::storage_config(settings))
+                .context("opening the file storage (documents.*)")?;
+            let bars = crate::progress::Bars::new("import", json);
+            let expected: Vec<String> = {
+                use plenum_tenancy::sea_orm_migration::MigratorTrait;
+                crate::migrations::TenantMigrator::migrations()
+                    .iter()
+                    .map(|m| m.name().to_owned())
+                    .collect()
+            };
+            let restore = crate::archive::Restore {
+                archive: &file,
+                slug: &as_slug,
+                name,
+                expected_migrations: &expected,
+            };
+            let summary = crate::archive::import(&db, &storage, &service, restore, &bars).await?;
+            print_summary(
+                &summary,
+                json,
+                &format!(
+                    "imported {} from {} as {}: {} tables, {} rows, {} files; \
+                 rebuild its search index with `plenum search reindex --tenant {}`",
+                    file.display(),
+                    summary.from,
+                    summary.tenant,
+                    summary.tables,
+                    summary.rows,
+                    summary.files,
+                    summary.tenant
+                ),
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         TenantCommand::Create {
             slug,
             name,
@@ -539,6 +631,17 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> anyhow::Result<E
                 3
             }))
         }
+    }
+}
+
+fn print_summary(summary: &impl serde::Serialize, json: bool, text: &str) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(summary).expect("a summary serialises")
+        );
+    } else {
+        println!("{text}");
     }
 }
 

@@ -4,15 +4,13 @@
 use crate::app;
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use plenum_config::Settings;
 use plenum_identity::Identity;
-use plenum_oparl::import::{FilesMode, ImportOptions, ImportSummary, Problem, Progress};
+use plenum_oparl::import::{FilesMode, ImportOptions, ImportSummary, Problem};
 use plenum_tenants::{TenantLookup, TenantsApi};
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -106,7 +104,7 @@ pub async fn oparl(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> 
         concurrency: args.concurrency.max(1),
         journal: Some(journal),
     };
-    let progress = Bars::new(args.json);
+    let progress = crate::progress::Bars::new("import", args.json);
     let summary = plenum_oparl::import::import(
         council.as_ref(),
         Some(&documents),
@@ -128,77 +126,6 @@ pub async fn oparl(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> 
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// A bar per stage on a terminal; a line per finished stage in a log; nothing with `--json`.
-struct Bars {
-    quiet: bool,
-    terminal: bool,
-    /// Keeps finished bars on their lines above the one that runs.
-    bars: MultiProgress,
-    current: Mutex<Option<(String, ProgressBar)>>,
-}
-
-impl Bars {
-    fn new(quiet: bool) -> Self {
-        Bars {
-            quiet,
-            terminal: std::io::stderr().is_terminal(),
-            bars: MultiProgress::with_draw_target(if quiet {
-                ProgressDrawTarget::hidden()
-            } else {
-                ProgressDrawTarget::stderr()
-            }),
-            current: Mutex::new(None),
-        }
-    }
-
-    fn with_bar(&self, f: impl FnOnce(&str, &ProgressBar)) {
-        if let Some((name, bar)) = self.current.lock().expect("not poisoned").as_ref() {
-            f(name, bar);
-        }
-    }
-}
-
-fn counting_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>20} [{bar:32}] {pos:>6}/{len:6} {elapsed:>4} {msg}")
-        .expect("a valid template")
-        .progress_chars("=> ")
-}
-
-impl Progress for Bars {
-    fn stage(&self, name: &str, total: Option<u64>) {
-        let bar = match total {
-            Some(total) => ProgressBar::new(total).with_style(counting_style()),
-            None => ProgressBar::no_length().with_style(
-                ProgressStyle::with_template("{prefix:>20} {spinner} {pos:>6} {elapsed:>4} {msg}")
-                    .expect("a valid template"),
-            ),
-        }
-        .with_prefix(name.to_owned());
-        let bar = self.bars.add(bar);
-        *self.current.lock().expect("not poisoned") = Some((name.to_owned(), bar));
-    }
-
-    fn total(&self, total: u64) {
-        self.with_bar(|_, bar| {
-            bar.set_length(total);
-            bar.set_style(counting_style());
-        });
-    }
-
-    fn advance(&self, n: u64) {
-        self.with_bar(|_, bar| bar.inc(n));
-    }
-
-    fn done(&self, outcome: &str) {
-        self.with_bar(|name, bar| {
-            bar.finish_with_message(outcome.to_owned());
-            if !self.quiet && !self.terminal {
-                eprintln!("import: {name}: {outcome}");
-            }
-        });
-    }
 }
 
 /// Problems grouped by reason, each with how many and up to three examples.

@@ -2,6 +2,7 @@
 //! of them.
 
 pub mod app;
+mod archive;
 mod bench;
 pub mod bench_council;
 mod bench_documents;
@@ -10,5 +11,6 @@ pub mod cli;
 pub mod demo;
 mod import_cli;
 pub mod migrations;
+mod progress;
 mod readiness;
 mod search_cli;

@@ -89,6 +89,26 @@ impl Database {
         })
     }
 
+    /// A read-only transaction on the tenant's schema that sees one consistent snapshot of
+    /// all its tables (repeatable read): what a backup must read.
+    pub async fn begin_tenant_snapshot(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<TenantTx, TenancyError> {
+        let txn = self
+            .conn
+            .begin_with_config(
+                Some(sea_orm::IsolationLevel::RepeatableRead),
+                Some(sea_orm::AccessMode::ReadOnly),
+            )
+            .await?;
+        set_search_path(&txn, &scope.schema.quoted()).await?;
+        Ok(TenantTx {
+            txn,
+            scope: scope.clone(),
+        })
+    }
+
     pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.conn
     }
