@@ -254,9 +254,18 @@ pub async fn text(tx: &TenantTx, file: Uuid, version: i32) -> ServiceResult<Opti
 /// The newest readable version of each of `files` that has one.
 pub async fn current_versions(tx: &TenantTx, files: &[Uuid]) -> ServiceResult<Vec<FileVersion>> {
     let ids: Vec<String> = files.iter().map(Uuid::to_string).collect();
+    // A join with the ids, not `file_id = ANY(…)`: right after a bulk load (an import that
+    // stored thousands of files) the statistics are stale, and the planner then scanned the
+    // whole table for each of the 2,000 ids: 8 s a call instead of milliseconds.
+    let columns: String = VERSION_COLUMNS
+        .split(", ")
+        .map(|c| format!("v.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
-        "SELECT DISTINCT ON (file_id) {VERSION_COLUMNS} FROM doc_version \
-         WHERE file_id = ANY($1::uuid[]) AND synced ORDER BY file_id, version DESC"
+        "SELECT DISTINCT ON (v.file_id) {columns} FROM unnest($1::uuid[]) AS f(id) \
+         JOIN doc_version v ON v.file_id = f.id \
+         WHERE v.synced ORDER BY v.file_id, v.version DESC"
     );
     all(tx, &sql, vec![format!("{{{}}}", ids.join(",")).into()])
         .await?
