@@ -990,13 +990,12 @@ async fn reindex_rebuilds_an_index_from_the_database() {
         ("PLENUM_DATABASE__URL", tdb.url.as_str()),
         ("PLENUM_SEARCH__DIR", dir_text.as_str()),
     ];
-    let (code, _, err) =
-        plenum_tests::plenum(&["search", "reindex", "--tenant", "demo"], &env).await;
+    let (code, out, err) =
+        plenum_tests::plenum(&["search", "reindex", "--tenant", "demo", "--json"], &env).await;
     assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("100 %") && err.contains("neu indiziert"),
-        "{err}"
-    );
+    let done: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(done[0]["tenant"], "demo", "{out}");
+    let documents = done[0]["documents"].as_u64().unwrap();
     let (code, _, err) =
         plenum_tests::plenum(&["search", "reindex", "--tenant", "nirgendwo"], &env).await;
     assert_ne!(code, 0);
@@ -1043,14 +1042,20 @@ async fn reindex_rebuilds_an_index_from_the_database() {
     let live: i64 = row.try_get("", "n").unwrap();
     assert!(live > 0);
     assert_eq!(indexed, live as u64);
+    assert!(
+        documents >= indexed,
+        "the report counts every kind: {documents}"
+    );
     // While this process holds the index, another cannot touch it.
     let (code, _, err) = plenum_tests::plenum(&["search", "reindex", "--all"], &env).await;
     assert_ne!(code, 0);
     assert!(err.contains("in use by another Plenum process"), "{err}");
     drop(backend);
-    // A second rebuild replaces the first without duplicates.
-    let (code, _, err) = plenum_tests::plenum(&["search", "reindex", "--all"], &env).await;
+    // A second rebuild replaces the first without duplicates; a log gets a line per tenant.
+    let (code, out, err) = plenum_tests::plenum(&["search", "reindex", "--all"], &env).await;
     assert_eq!(code, 0, "{err}");
+    assert!(err.contains("reindex: demo: "), "{err}");
+    assert!(out.contains("demo") && out.contains("documents"), "{out}");
     let backend = EmbeddedBackend::open(&dir).unwrap();
     assert_eq!(
         backend

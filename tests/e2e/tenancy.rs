@@ -402,3 +402,46 @@ async fn purge_drops_the_schema_frees_the_host_and_emits_an_event() {
         .unwrap_err();
     assert_eq!(err.code, plenum_errors::ErrorCode::Forbidden);
 }
+
+/// The pre-upgrade migration job of the Helm chart runs while the old release serves: a
+/// schema a newer release migrated further must not make the old pods unready, but one that
+/// is behind this release must.
+#[tokio::test]
+async fn a_schema_ahead_of_this_release_counts_as_current_and_one_behind_does_not() {
+    let tdb = fresh_database().await;
+    let env = [("PLENUM_DATABASE__URL", tdb.url.as_str())];
+    assert_eq!(plenum(&["migrate"], &env).await.0, 0);
+    let (code, _, err) = plenum(&["tenant", "create", "aa", "--name", "Gemeinde"], &env).await;
+    assert_eq!(code, 0, "{err}");
+    let db = Database::connect(&tdb.url, 2, Duration::from_secs(5), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let migrations = plenum::migrations::tenant_migrations();
+    let raw = tdb.raw().await;
+    let behind = |version: Option<String>| {
+        let raw = &raw;
+        let db = &db;
+        let migrations = migrations.clone();
+        async move {
+            let value = version.map_or("NULL".to_owned(), |v| format!("'{v}'"));
+            raw.execute_unprepared(&format!(
+                "UPDATE control.tenants SET schema_version = {value} WHERE slug = 'aa'"
+            ))
+            .await
+            .unwrap();
+            db.migration_state(migrations.as_ref())
+                .await
+                .unwrap()
+                .tenants_behind
+        }
+    };
+    let names = migrations.names();
+    assert_eq!(behind(names.last().cloned()).await, 0, "current");
+    assert_eq!(
+        behind(Some("m9999_01_from_a_newer_release".into())).await,
+        0,
+        "migrated by a newer release: still ready"
+    );
+    assert_eq!(behind(names.first().cloned()).await, 1, "behind");
+    assert_eq!(behind(None).await, 1, "never migrated");
+}

@@ -241,6 +241,8 @@ enum SearchCommand {
         /// Every active tenant.
         #[arg(long)]
         all: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -346,14 +348,32 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
         }
         Command::Migrate { concurrency, json } => {
             let db = app::connect_database(settings).await?;
+            // Each tenant migrates in its own transaction: an interrupted run leaves every
+            // schema at one release or the other, and the next run goes on from there.
+            let bars = crate::progress::Bars::new("migrate", json);
+            let tenants = match db.list_tenants(true).await {
+                Ok(all) => Some(all.iter().filter(|t| t.purged_at.is_none()).count() as u64),
+                // Before the first migration there is no registry to count.
+                Err(_) => None,
+            };
+            bars.stage("tenant schemas", tenants);
+            let mut failures = 0;
             let report = db
                 .migrate_all(tenant_migrations(), concurrency, |outcome| {
-                    if !json && let Some(err) = &outcome.error {
-                        eprintln!("plenum: tenant {}: {err}", outcome.slug);
+                    bars.advance(1);
+                    if let Some(err) = &outcome.error {
+                        failures += 1;
+                        if !json {
+                            eprintln!("plenum: tenant {}: {err}", outcome.slug);
+                        }
                     }
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bars.done(&format!(
+                "{} migrated, {failures} failed",
+                report.tenants.len()
+            ));
             let failed: Vec<_> = report.failed().collect();
             if json {
                 let tenants: Vec<_> = report
@@ -398,13 +418,23 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
             command: ImportCommand::Oparl(args),
         } => crate::import_cli::oparl(settings, args).await,
         Command::Search {
-            command: SearchCommand::Reindex { tenant, all },
+            command: SearchCommand::Reindex { tenant, all, json },
         } => {
             let target = match (tenant, all) {
                 (Some(slug), false) => crate::search_cli::Target::Tenant(slug),
                 _ => crate::search_cli::Target::All,
             };
-            crate::search_cli::reindex(settings, target).await?;
+            let done = crate::search_cli::reindex(settings, target, json).await?;
+            let lines: Vec<String> = done
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:<24} {:>8} documents {:>7.1} s",
+                        r.tenant, r.documents, r.seconds
+                    )
+                })
+                .collect();
+            print_summary(&done, json, &lines.join("\n"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema {
@@ -492,7 +522,14 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> anyhow::Result<E
             let storage = plenum_documents::Storage::new(&app::storage_config(settings))
                 .context("opening the file storage (documents.*)")?;
             let bars = crate::progress::Bars::new("export", json);
-            let summary = crate::archive::export(&db, &storage, &tenant, &file, &bars).await?;
+            let summary = tokio::select! {
+                summary = crate::archive::export(&db, &storage, &tenant, &file, &bars) => summary?,
+                _ = crate::archive::interrupted() => {
+                    // The scratch directory went with the export; an unfinished archive too.
+                    std::fs::remove_file(file.with_extension("partial")).ok();
+                    bail!("interrupted; no archive was written");
+                }
+            };
             print_summary(
                 &summary,
                 json,

@@ -5,13 +5,13 @@
 //! running Plenum holds it: the index directory's lock says so.
 
 use crate::app;
+use crate::progress::Bars;
 use anyhow::{Context, bail};
 use plenum_config::{ServiceRole, Settings};
 use plenum_identity::Identity;
 use plenum_search::{Progress, SearchApi, SearchClient};
 use plenum_tenants::council::{Filter, INDEXED_KINDS, ListQuery, SortBy};
 use plenum_tenants::{TenantInfo, TenantStatus, TenantsApi};
-use std::io::Write;
 use std::time::Instant;
 
 /// Which tenants to rebuild.
@@ -20,7 +20,24 @@ pub enum Target {
     All,
 }
 
-pub async fn reindex(settings: &Settings, target: Target) -> anyhow::Result<()> {
+/// One tenant's rebuild.
+#[derive(Debug, serde::Serialize)]
+pub struct Reindexed {
+    pub tenant: String,
+    pub documents: u64,
+    pub seconds: f64,
+}
+
+/// Rebuilds the index of each target tenant; an interrupted run leaves the live index as it
+/// was (the new one is built beside it and swapped in when complete), so it can simply run
+/// again.
+pub async fn reindex(
+    settings: &Settings,
+    target: Target,
+    json: bool,
+) -> anyhow::Result<Vec<Reindexed>> {
+    let bars = Bars::new("reindex", json);
+    let mut out = Vec::new();
     let operator = Identity::operator_service("cli");
     let db = app::connect_database(settings).await?;
     let tenants_service = app::tenants_service(settings, db)?;
@@ -47,18 +64,17 @@ pub async fn reindex(settings: &Settings, target: Target) -> anyhow::Result<()> 
             .map_err(|e| anyhow::anyhow!("internal.signing_key: {e}"))?;
         let client = SearchClient::new(peer.clone(), key, settings.internal.token_ttl_secs);
         for tenant in &tenants {
-            eprint!(
-                "{}: the search role at {peer} rebuilds the index … ",
-                tenant.slug
-            );
+            bars.stage(&format!("{} (at {peer})", tenant.slug), None);
             let started = Instant::now();
             let done = client.reindex(&operator, tenant.id).await?;
-            eprintln!(
-                "{done} Dokumente in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
+            bars.done(&format!("{done} documents"));
+            out.push(Reindexed {
+                tenant: tenant.slug.clone(),
+                documents: done as u64,
+                seconds: started.elapsed().as_secs_f64(),
+            });
         }
-        return Ok(());
+        return Ok(out);
     }
     let mut local = settings.clone();
     local.server.services = vec![
@@ -95,34 +111,22 @@ pub async fn reindex(settings: &Settings, target: Target) -> anyhow::Result<()> 
         }
         let started = Instant::now();
         let slug = tenant.slug.clone();
+        bars.stage(&slug, Some(total));
+        let mut shown = 0;
         let done = search
             .reindex_with_progress(&operator, tenant.id, |p: Progress| {
-                bar(&slug, p, total);
+                // `done` counts across kinds: advance by what is new.
+                bars.advance(p.done.saturating_sub(shown));
+                shown = shown.max(p.done);
             })
             .await
             .map_err(|e| anyhow::anyhow!("{slug}: {e}"))?;
-        eprintln!(
-            "\r{slug}: {done} Dokumente in {:.1} s neu indiziert{:30}",
-            started.elapsed().as_secs_f64(),
-            ""
-        );
+        bars.done(&format!("{done} documents"));
+        out.push(Reindexed {
+            tenant: slug,
+            documents: done as u64,
+            seconds: started.elapsed().as_secs_f64(),
+        });
     }
-    Ok(())
-}
-
-/// `slug [#########...........]  45 %  papers 1200/2670`
-fn bar(slug: &str, progress: Progress, total: u64) {
-    const WIDTH: u64 = 30;
-    let total = total.max(1);
-    let filled = (progress.done.min(total) * WIDTH / total) as usize;
-    eprint!(
-        "\r{slug} [{}{}] {:>3} %  {} {}/{}",
-        "#".repeat(filled),
-        ".".repeat(WIDTH as usize - filled),
-        progress.done.min(total) * 100 / total,
-        progress.kind.table(),
-        progress.done,
-        total
-    );
-    std::io::stderr().flush().ok();
+    Ok(out)
 }

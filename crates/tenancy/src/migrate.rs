@@ -26,6 +26,8 @@ pub trait SchemaMigrations: Send + Sync + 'static {
     async fn apply(&self, txn: &DatabaseTransaction) -> Result<usize, DbErr>;
     /// The name of the newest migration, recorded in the registry after a successful run.
     fn latest(&self) -> Option<String>;
+    /// Every migration's name, oldest first.
+    fn names(&self) -> Vec<String>;
 }
 
 /// Adapts a sea-orm-migration migrator to [`SchemaMigrations`].
@@ -50,6 +52,13 @@ impl<M: MigratorTrait + 'static> SchemaMigrations for Migrations<M> {
 
     fn latest(&self) -> Option<String> {
         M::migrations().last().map(|m| m.name().to_owned())
+    }
+
+    fn names(&self) -> Vec<String> {
+        M::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect()
     }
 }
 
@@ -244,12 +253,18 @@ impl Database {
             .map(|row| row.try_get::<String>("", "version"))
             .collect::<Result<_, _>>()?;
         let control_pending = expected.iter().filter(|v| !applied.contains(v)).count();
+        // Behind: never migrated, or at one of our older migrations. A schema at a migration
+        // this binary does not know is ahead (a newer release migrated it): migrations only
+        // add, so this process keeps serving while the new release rolls out.
+        let mut older = migrations.names();
+        older.pop();
+        let older = format!("{{{}}}", older.join(","));
         let behind = conn
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT count(*) AS behind FROM control.tenants \
-                 WHERE purged_at IS NULL AND schema_version IS DISTINCT FROM $1",
-                [migrations.latest().into()],
+                 WHERE purged_at IS NULL AND (schema_version IS NULL OR schema_version = ANY($1::text[]))",
+                [older.into()],
             ))
             .await?
             .map(|row| row.try_get::<i64>("", "behind"))

@@ -10,7 +10,7 @@ use plenum_documents::Storage;
 use plenum_documents::keys::ObjectKey;
 use plenum_identity::Identity;
 use plenum_tenancy::{Database, TenantTx};
-use plenum_tenants::{CreateTenant, TenantInfo, TenantsApi};
+use plenum_tenants::{CreateTenant, TenantInfo, TenantStatus, TenantsApi};
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
@@ -95,15 +95,20 @@ pub async fn import(
         .await
         .map_err(|e| anyhow::anyhow!("creating tenant {slug}: {e}"))?;
     let mut written: Vec<ObjectKey> = Vec::new();
-    let loaded = load(
-        db,
-        storage,
-        &tenant,
-        &manifest,
-        &work.0,
-        &mut written,
-        progress,
-    )
+    // Suspended while it loads: a half-loaded tenant never serves a page.
+    let loaded = async {
+        tenants
+            .set_status(&operator, tenant.slug.clone(), TenantStatus::Suspended)
+            .await?;
+        let rows = tokio::select! {
+            rows = load(db, storage, &tenant, &manifest, &work.0, &mut written, progress) => rows?,
+            _ = super::interrupted() => bail!("interrupted"),
+        };
+        tenants
+            .set_status(&operator, tenant.slug.clone(), TenantStatus::Active)
+            .await?;
+        anyhow::Ok(rows)
+    }
     .await;
     match loaded {
         Ok(rows) => Ok(ImportSummary {

@@ -68,6 +68,17 @@ pub struct ArchivedFile {
     pub size: u64,
 }
 
+/// Resolves when the operator interrupts the command (Ctrl-C or SIGTERM): the long steps
+/// stop there and take back what they did.
+pub async fn interrupted() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler can be installed");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
 fn table_entry(name: &str) -> String {
     format!("tables/{name}.jsonl")
 }
