@@ -161,6 +161,11 @@ async fn a_tenant_goes_out_and_comes_back_row_for_row_and_a_damaged_archive_crea
         .await
         .unwrap();
     assert_eq!(ziel.name, quelle.name);
+    assert_eq!(
+        ziel.status,
+        plenum_tenants::TenantStatus::Active,
+        "suspended while it loaded, active when complete"
+    );
 
     // Every row of every table, the same (storage keys name the new tenant).
     let db = tenants.database();

@@ -65,6 +65,19 @@ impl TenantRecord {
         }
     }
 
+    /// The schema scope for the operator's maintenance (backup, restore): a suspended tenant
+    /// is not served, but it can be backed up and restored into.
+    pub fn maintenance_scope(&self) -> Result<TenantScope, TenancyError> {
+        match self.status {
+            TenantStatus::Active | TenantStatus::Suspended => Ok(TenantScope {
+                id: self.id,
+                slug: self.slug.clone(),
+                schema: SchemaName::for_tenant(self.id),
+            }),
+            TenantStatus::Deleted => Err(TenancyError::Deleted(self.slug.clone())),
+        }
+    }
+
     /// The canonical custom host, if the tenant was created with one.
     pub fn canonical_host(&self) -> Option<&str> {
         self.hosts.first().map(String::as_str)
@@ -172,6 +185,14 @@ impl Database {
     }
 
     /// The scope of an active tenant by id: the entry point for every tenant unit of work.
+    /// [`TenantRecord::maintenance_scope`] of the tenant `id`.
+    pub async fn maintenance_scope_by_id(&self, id: Uuid) -> Result<TenantScope, TenancyError> {
+        self.tenant_by_id(id)
+            .await?
+            .ok_or_else(|| TenancyError::NotFound(id.to_string()))?
+            .maintenance_scope()
+    }
+
     pub async fn scope_by_id(&self, id: Uuid) -> Result<TenantScope, TenancyError> {
         self.tenant_by_id(id)
             .await?

@@ -39,7 +39,7 @@ pub async fn export(
     progress: &Bars,
 ) -> anyhow::Result<ExportSummary> {
     let work = WorkDir::new(out)?;
-    let scope = db.scope_by_id(tenant.id).await?;
+    let scope = db.maintenance_scope_by_id(tenant.id).await?;
     // Everything below reads one snapshot: rows written meanwhile are not half in it.
     let tx = db.begin_tenant_snapshot(&scope).await?;
     let names: Vec<String> = tables(&tx)

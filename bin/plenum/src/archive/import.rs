@@ -287,7 +287,7 @@ async fn load(
     }
     progress.done(&format!("{} stored", written.len()));
 
-    let scope = db.scope_by_id(tenant.id).await?;
+    let scope = db.maintenance_scope_by_id(tenant.id).await?;
     let tx = db.begin_tenant(&scope).await?;
     let present = tables(&tx).await?;
     let archived: Vec<String> = manifest.tables.iter().map(|t| t.name.clone()).collect();
