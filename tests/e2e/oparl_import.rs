@@ -331,6 +331,38 @@ async fn over_http_the_importer_survives_the_servers_quirks_and_reports_what_fai
     assert!(incremental.failed.is_empty(), "{:?}", incremental.failed);
     assert_eq!(incremental.imported + incremental.updated, 0);
     assert_eq!(self::counts(&server, &hw).await, counts);
+
+    // A second source with the same papers (here: the saved crawl, whose URLs differ): its
+    // papers are other objects, and their references, taken already, get a suffix instead
+    // of failing the whole import.
+    let dir = unpacked();
+    let second = run(&server, &hw, &options(&dir.to_string_lossy())).await;
+    std::fs::remove_dir_all(dir).ok();
+    assert!(second.failed.is_empty(), "{:?}", second.failed);
+    assert_eq!(
+        self::counts(&server, &hw).await["paper"],
+        2 * counts["paper"]
+    );
+    let council = server.app_council.clone().unwrap();
+    let suffixed = council
+        .list(
+            &operator(),
+            hw.id,
+            ListQuery {
+                kind: Kind::Paper,
+                filter: Filter {
+                    reference: Some("30/2007 [2]".into()),
+                    ..Filter::default()
+                },
+                sort: SortBy::Default,
+                descending: false,
+                after: None,
+                first: 5,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(suffixed.items.len(), 1, "the second 30/2007");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

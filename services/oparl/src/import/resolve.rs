@@ -3,7 +3,7 @@
 //! references are made unique.
 
 use plenum_tenants::council::model::Object;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Leaves out references for which `keep` is false. Fails (the object cannot be written)
@@ -61,20 +61,29 @@ pub(crate) fn strip(object: &mut Object, keep: &dyn Fn(Uuid) -> bool) -> Result<
 }
 
 /// Paper references are unique in Plenum; sources repeat them (deleted papers keep "",
-/// supplements reuse the main paper's). Later duplicates get " [2]", " [3]", …
-pub(crate) fn unique_numbers(objects: &mut [Object]) {
-    let mut seen: HashMap<String, u32> = HashMap::new();
+/// supplements reuse the main paper's), and the tenant may have papers of its own or of
+/// another source with the same reference (`taken`: reference → paper). Later duplicates get
+/// " [2]", " [3]", …
+pub(crate) fn unique_numbers(objects: &mut [Object], taken: &HashMap<String, Uuid>) {
+    let mut used: HashSet<String> = HashSet::new();
     for object in objects.iter_mut() {
         if let Object::Paper(p) = object {
             if p.reference.is_empty() {
                 p.reference = format!("oparl-{}", p.meta.id.simple());
                 continue;
             }
-            let n = seen.entry(p.reference.clone()).or_insert(0);
-            *n += 1;
-            if *n > 1 {
-                p.reference = format!("{} [{n}]", p.reference);
+            let free = |candidate: &str, used: &HashSet<String>| {
+                !used.contains(candidate)
+                    && taken.get(candidate).is_none_or(|owner| *owner == p.meta.id)
+            };
+            let mut candidate = p.reference.clone();
+            let mut n = 1;
+            while !free(&candidate, &used) {
+                n += 1;
+                candidate = format!("{} [{n}]", p.reference);
             }
+            used.insert(candidate.clone());
+            p.reference = candidate;
         }
     }
 }

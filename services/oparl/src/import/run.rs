@@ -333,7 +333,8 @@ pub async fn import(
             }),
         }
     }
-    super::resolve::unique_numbers(&mut objects);
+    let taken = references_in(council, caller, tenant).await?;
+    super::resolve::unique_numbers(&mut objects, &taken);
     // What the source says about the files, before stored bytes overrule it below.
     let candidates: Vec<Candidate> = if options.files == FilesMode::Download {
         let urls: std::collections::HashMap<Uuid, &ImportSource> =
@@ -410,6 +411,53 @@ pub async fn import(
         .await?;
     }
     Ok(summary)
+}
+
+/// Every paper reference the tenant has, deleted papers' too (they keep theirs), with its
+/// paper: references are unique, and the tenant may have papers of its own or of another
+/// source.
+async fn references_in(
+    council: &dyn CouncilApi,
+    caller: &Identity,
+    tenant: Uuid,
+) -> Result<std::collections::HashMap<String, Uuid>, String> {
+    use plenum_tenants::council::{Filter, ListQuery, SortBy};
+    let mut out = std::collections::HashMap::new();
+    let mut after = None;
+    loop {
+        let page = council
+            .list(
+                caller,
+                tenant,
+                ListQuery {
+                    kind: Kind::Paper,
+                    // Tombstones are listed only with a modified bound.
+                    filter: Filter {
+                        modified_since: Some(
+                            DateTime::parse_from_rfc3339("1000-01-01T00:00:00Z")
+                                .expect("a valid instant")
+                                .with_timezone(&Utc),
+                        ),
+                        ..Filter::default()
+                    },
+                    sort: SortBy::Default,
+                    descending: false,
+                    after,
+                    first: 500,
+                },
+            )
+            .await
+            .map_err(|e| format!("reading the tenant's papers: {e}"))?;
+        for object in &page.items {
+            if let Object::Paper(p) = object {
+                out.insert(p.reference.clone(), p.meta.id);
+            }
+        }
+        if !page.has_next_page {
+            return Ok(out);
+        }
+        after = page.cursors.last().cloned();
+    }
 }
 
 fn count(summary: &mut ImportSummary, object: &Value) {
