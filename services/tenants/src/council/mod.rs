@@ -6,6 +6,7 @@
 
 mod access_log;
 mod api;
+pub mod deadlines;
 mod http;
 pub mod model;
 pub mod numbering;
