@@ -90,7 +90,6 @@ pub fn documents_options(settings: &Settings) -> anyhow::Result<DocumentsOptions
     })
 }
 
-/// Connects the shared pool of this process.
 /// The documents service in this process, on the configured storage.
 pub fn documents_service(
     settings: &Settings,
@@ -111,6 +110,7 @@ pub fn documents_service(
     ))
 }
 
+/// Connects the shared pool of this process.
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
     let url =
         settings.database.url.as_deref().context(

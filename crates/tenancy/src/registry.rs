@@ -55,11 +55,7 @@ impl TenantRecord {
     /// The tenant's schema scope, if the tenant may be worked in.
     pub fn scope(&self) -> Result<TenantScope, TenancyError> {
         match self.status {
-            TenantStatus::Active => Ok(TenantScope {
-                id: self.id,
-                slug: self.slug.clone(),
-                schema: SchemaName::for_tenant(self.id),
-            }),
+            TenantStatus::Active => Ok(self.scope_of_schema()),
             TenantStatus::Suspended => Err(TenancyError::Suspended(self.slug.clone())),
             TenantStatus::Deleted => Err(TenancyError::Deleted(self.slug.clone())),
         }
@@ -69,12 +65,16 @@ impl TenantRecord {
     /// is not served, but it can be backed up and restored into.
     pub fn maintenance_scope(&self) -> Result<TenantScope, TenancyError> {
         match self.status {
-            TenantStatus::Active | TenantStatus::Suspended => Ok(TenantScope {
-                id: self.id,
-                slug: self.slug.clone(),
-                schema: SchemaName::for_tenant(self.id),
-            }),
+            TenantStatus::Active | TenantStatus::Suspended => Ok(self.scope_of_schema()),
             TenantStatus::Deleted => Err(TenancyError::Deleted(self.slug.clone())),
+        }
+    }
+
+    fn scope_of_schema(&self) -> TenantScope {
+        TenantScope {
+            id: self.id,
+            slug: self.slug.clone(),
+            schema: SchemaName::for_tenant(self.id),
         }
     }
 
@@ -184,7 +184,6 @@ impl Database {
             .map_err(TenancyError::from)
     }
 
-    /// The scope of an active tenant by id: the entry point for every tenant unit of work.
     /// [`TenantRecord::maintenance_scope`] of the tenant `id`.
     pub async fn maintenance_scope_by_id(&self, id: Uuid) -> Result<TenantScope, TenancyError> {
         self.tenant_by_id(id)
@@ -193,6 +192,7 @@ impl Database {
             .maintenance_scope()
     }
 
+    /// The scope of an active tenant by id: the entry point for every tenant unit of work.
     pub async fn scope_by_id(&self, id: Uuid) -> Result<TenantScope, TenancyError> {
         self.tenant_by_id(id)
             .await?

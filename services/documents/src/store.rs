@@ -250,7 +250,6 @@ pub async fn text(tx: &TenantTx, file: Uuid, version: i32) -> ServiceResult<Opti
         .transpose()
 }
 
-/// The extracted text of the newest synced version of each file, where there is one.
 /// The newest readable version of each of `files` that has one.
 pub async fn current_versions(tx: &TenantTx, files: &[Uuid]) -> ServiceResult<Vec<FileVersion>> {
     let ids: Vec<String> = files.iter().map(Uuid::to_string).collect();
@@ -274,6 +273,7 @@ pub async fn current_versions(tx: &TenantTx, files: &[Uuid]) -> ServiceResult<Ve
         .collect()
 }
 
+/// The extracted text of the newest synced version of each file, where there is one.
 pub async fn texts(tx: &TenantTx, files: &[Uuid]) -> ServiceResult<Vec<(Uuid, String)>> {
     let ids: Vec<String> = files.iter().map(Uuid::to_string).collect();
     let rows = all(

@@ -88,11 +88,11 @@ pub(crate) fn unique_numbers(objects: &mut [Object], taken: &HashMap<String, Uui
     }
 }
 
-/// Cuts a text to `max` characters (ending in "…"); the whole text stays in the source JSON.
 /// Texts this long may hold line breaks (`LONG` in the council's validation); shorter ones are
 /// one line.
 const MULTILINE_FROM: usize = 100_000;
 
+/// Cuts a text to `max` characters (ending in "…"); the whole text stays in the source JSON.
 fn cut(value: &mut String, max: usize) {
     // Sources put line breaks into titles ("Haushaltssatzung 2007;\nhier: …"); the council
     // refuses them in one-line fields, and a clerk could not save such an object again.
