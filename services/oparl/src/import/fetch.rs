@@ -72,13 +72,8 @@ pub(crate) enum Fetcher {
 
 impl Fetcher {
     pub fn http(options: HttpOptions, journal: Option<Journal>) -> Result<Fetcher, String> {
-        let client = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .user_agent(concat!("Plenum-OParl-Import/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
         Ok(Fetcher::Http {
-            client,
+            client: client(&options)?,
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options,
             journal,
@@ -211,11 +206,32 @@ impl Journal {
     }
 }
 
-async fn get_http(
+/// The HTTP client of an import: its time limit and our user agent.
+pub(crate) fn client(options: &HttpOptions) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(options.timeout)
+        .user_agent(concat!("Plenum-OParl-Import/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// What one answer of a retried GET came to.
+pub(crate) enum Answer<T> {
+    /// The outcome: success, or a failure that trying again would not change.
+    Done(Result<T, FetchError>),
+    /// Worth another try (the body broke off).
+    Retry(String),
+}
+
+/// A GET of `url` under the import's retry policy: server errors, 429 and transport errors
+/// are tried again with growing pauses; any other answer goes to `read`, which says what it
+/// means. For list pages and objects as for the files' bytes.
+pub(crate) async fn get_with_retries<T>(
     client: &reqwest::Client,
     options: &HttpOptions,
     url: &str,
-) -> Result<Vec<u8>, FetchError> {
+    read: impl AsyncFn(reqwest::Response) -> Answer<T>,
+) -> Result<T, FetchError> {
     let mut pause = options.backoff;
     let mut last = String::new();
     for attempt in 0..=options.retries {
@@ -223,34 +239,45 @@ async fn get_http(
             tokio::time::sleep(pause).await;
             pause *= 2;
         }
-        let response = match client.get(url).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                last = e.to_string();
-                continue;
+        match client.get(url).send().await {
+            Err(e) => last = e.to_string(),
+            Ok(r)
+                if r.status().is_server_error()
+                    || r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS =>
+            {
+                last = format!("HTTP {}", r.status());
             }
-        };
+            Ok(r) => match read(r).await {
+                Answer::Done(outcome) => return outcome,
+                Answer::Retry(why) => last = why,
+            },
+        }
+    }
+    Err(FetchError::Failed(format!(
+        "{last} (tried {} times)",
+        options.retries + 1
+    )))
+}
+
+async fn get_http(
+    client: &reqwest::Client,
+    options: &HttpOptions,
+    url: &str,
+) -> Result<Vec<u8>, FetchError> {
+    get_with_retries(client, options, url, async |response| {
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
-            return Err(FetchError::NotFound);
-        }
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            last = format!("HTTP {status}");
-            continue;
+            return Answer::Done(Err(FetchError::NotFound));
         }
         if !status.is_success() {
-            return Err(FetchError::Failed(format!("HTTP {status}")));
+            return Answer::Done(Err(FetchError::Failed(format!("HTTP {status}"))));
         }
-        let bytes = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                last = e.to_string();
-                continue;
-            }
-        };
-        return Ok(bytes.to_vec());
-    }
-    Err(FetchError::Failed(last))
+        match response.bytes().await {
+            Ok(bytes) => Answer::Done(Ok(bytes.to_vec())),
+            Err(e) => Answer::Retry(e.to_string()),
+        }
+    })
+    .await
 }
 
 fn parse(bytes: &[u8]) -> Result<Value, FetchError> {

@@ -7,7 +7,7 @@
 //! A file the source cannot deliver, or the documents service refuses (type not allowed,
 //! too large), keeps its metadata and is reported as failed.
 
-use super::fetch::HttpOptions;
+use super::fetch::{Answer, HttpOptions, get_with_retries};
 use super::normalize::text;
 use super::progress::Progress;
 use super::walk::Problem;
@@ -18,8 +18,6 @@ use plenum_identity::Identity;
 use plenum_tenants::council::model::Object;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The most files asked about in one call to the documents service.
@@ -129,21 +127,12 @@ pub(crate) async fn download_all(
         .partition(|c| c.needed(stored.get(&c.file_id)));
     summary.already_stored = current.len() as u64;
     progress.stage("files", Some(needed.len() as u64));
-    let client = reqwest::Client::builder()
-        .timeout(options.timeout)
-        .user_agent(concat!("Plenum-OParl-Import/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let client = super::fetch::client(&options)?;
+    // At most `concurrency` files at once: the politeness limit.
     let mut results = futures_util::stream::iter(needed.into_iter().map(|c| {
         let client = &client;
         let options = &options;
-        let permits = permits.clone();
         async move {
-            let _permit = permits
-                .acquire()
-                .await
-                .expect("the semaphore is never closed");
             let outcome = fetch_and_store(documents, caller, tenant, client, options, &c).await;
             (c, outcome)
         }
@@ -182,32 +171,19 @@ async fn fetch_and_store(
     options: &HttpOptions,
     candidate: &Candidate,
 ) -> Result<FileVersion, String> {
-    let mut pause = options.backoff;
-    let mut last = String::new();
-    let mut response = None;
-    for attempt in 0..=options.retries {
-        if attempt > 0 {
-            tokio::time::sleep(pause).await;
-            pause *= 2;
+    let response = get_with_retries(client, options, &candidate.url, async |response| {
+        if response.status().is_success() {
+            Answer::Done(Ok(response))
+        } else {
+            Answer::Done(Err(super::fetch::FetchError::Failed(format!(
+                "HTTP {}",
+                response.status()
+            ))))
         }
-        match client.get(&candidate.url).send().await {
-            Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
-                last = format!("HTTP {}", r.status());
-            }
-            // The reason is the same for every file it hits, so the report can group them.
-            Ok(r) if !r.status().is_success() => {
-                return Err(format!("file download: HTTP {}", r.status()));
-            }
-            Ok(r) => {
-                response = Some(r);
-                break;
-            }
-            Err(e) => last = e.to_string(),
-        }
-    }
-    let Some(response) = response else {
-        return Err(format!("file download failed after retries: {last}"));
-    };
+    })
+    .await
+    // The reason is the same for every file it hits, so the report can group them.
+    .map_err(|e| format!("file download: {e}"))?;
     let declared_size = response.content_length();
     let body = response
         .bytes_stream()
