@@ -90,6 +90,11 @@ pub fn documents_options(settings: &Settings) -> anyhow::Result<DocumentsOptions
     })
 }
 
+/// The configured file storage (`documents.*`).
+pub fn storage(settings: &Settings) -> anyhow::Result<Storage> {
+    Storage::new(&storage_config(settings)).context("opening the file storage (documents.*)")
+}
+
 /// The documents service in this process, on the configured storage.
 pub fn documents_service(
     settings: &Settings,
@@ -98,11 +103,9 @@ pub fn documents_service(
     tenants: Arc<dyn TenantsApi>,
     link_key: Vec<u8>,
 ) -> anyhow::Result<DocumentsService> {
-    let storage = Storage::new(&storage_config(settings))
-        .context("opening the file storage (documents.*)")?;
     Ok(DocumentsService::new(
         db,
-        storage,
+        storage(settings)?,
         council,
         tenants,
         documents_options(settings)?,

@@ -357,24 +357,21 @@ async fn command_line(command: Command, settings: &Settings) -> anyhow::Result<E
                 Err(_) => None,
             };
             bars.stage("tenant schemas", tenants);
-            let mut failures = 0;
             let report = db
                 .migrate_all(tenant_migrations(), concurrency, |outcome| {
                     bars.advance(1);
-                    if let Some(err) = &outcome.error {
-                        failures += 1;
-                        if !json {
-                            eprintln!("plenum: tenant {}: {err}", outcome.slug);
-                        }
+                    if !json && let Some(err) = &outcome.error {
+                        eprintln!("plenum: tenant {}: {err}", outcome.slug);
                     }
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            bars.done(&format!(
-                "{} migrated, {failures} failed",
-                report.tenants.len()
-            ));
             let failed: Vec<_> = report.failed().collect();
+            bars.done(&format!(
+                "{} migrated, {} failed",
+                report.tenants.len(),
+                failed.len()
+            ));
             if json {
                 let tenants: Vec<_> = report
                     .tenants
@@ -519,8 +516,7 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> anyhow::Result<E
                     return Ok(ExitCode::from(3));
                 }
             };
-            let storage = plenum_documents::Storage::new(&app::storage_config(settings))
-                .context("opening the file storage (documents.*)")?;
+            let storage = app::storage(settings)?;
             let bars = crate::progress::Bars::new("export", json);
             let summary = tokio::select! {
                 summary = crate::archive::export(&db, &storage, &tenant, &file, &bars) => summary?,
@@ -552,16 +548,9 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> anyhow::Result<E
             name,
             json,
         } => {
-            let storage = plenum_documents::Storage::new(&app::storage_config(settings))
-                .context("opening the file storage (documents.*)")?;
+            let storage = app::storage(settings)?;
             let bars = crate::progress::Bars::new("import", json);
-            let expected: Vec<String> = {
-                use plenum_tenancy::sea_orm_migration::MigratorTrait;
-                crate::migrations::TenantMigrator::migrations()
-                    .iter()
-                    .map(|m| m.name().to_owned())
-                    .collect()
-            };
+            let expected = tenant_migrations().names();
             let restore = crate::archive::Restore {
                 archive: &file,
                 slug: &as_slug,

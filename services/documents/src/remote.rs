@@ -69,8 +69,9 @@ struct FileCall {
     file_id: Uuid,
 }
 
+/// A call about many files of a tenant (`texts`, `stored`).
 #[derive(Serialize, Deserialize)]
-struct TextsCall {
+struct FilesCall {
     tenant: Uuid,
     files: Vec<Uuid>,
 }
@@ -196,7 +197,7 @@ pub fn routes(api: Arc<dyn DocumentsApi>, key: TokenKey) -> Router {
         .route(
             "/texts",
             post(
-                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<TextsCall>| async move {
+                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<FilesCall>| async move {
                     reply(api.texts(&caller, c.tenant, c.files).await)
                 },
             ),
@@ -204,7 +205,7 @@ pub fn routes(api: Arc<dyn DocumentsApi>, key: TokenKey) -> Router {
         .route(
             "/stored",
             post(
-                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<TextsCall>| async move {
+                |State(api): Api, Extension(caller): Extension<Identity>, Json(c): Json<FilesCall>| async move {
                     reply(api.stored(&caller, c.tenant, c.files).await)
                 },
             ),
@@ -375,7 +376,7 @@ impl DocumentsApi for DocumentsClient {
         files: Vec<Uuid>,
     ) -> ServiceResult<Vec<(Uuid, String)>> {
         self.rpc
-            .call(caller, "texts", &TextsCall { tenant, files })
+            .call(caller, "texts", &FilesCall { tenant, files })
             .await
     }
 
@@ -386,7 +387,7 @@ impl DocumentsApi for DocumentsClient {
         files: Vec<Uuid>,
     ) -> ServiceResult<Vec<FileVersion>> {
         self.rpc
-            .call(caller, "stored", &TextsCall { tenant, files })
+            .call(caller, "stored", &FilesCall { tenant, files })
             .await
     }
 }

@@ -262,7 +262,7 @@ async fn load(
     };
 
     // The bytes of every stored version, under the new tenant's keys.
-    let versions = read_rows(&dir.join(table_entry("doc_version")))?;
+    let mut versions = read_rows(&dir.join(table_entry("doc_version")))?;
     let stored: Vec<&Value> = versions
         .iter()
         .filter(|v| v["stored"].as_bool() == Some(true))
@@ -275,8 +275,7 @@ async fn load(
         let key = ObjectKey::parse(&rekey(key)).ok_or_else(|| {
             anyhow::anyhow!("a file version's storage key is outside Plenum's layout: {key}")
         })?;
-        let bytes = std::fs::read(dir.join(file_entry(&sha512.to_ascii_lowercase())))
-            .or_else(|_| std::fs::read(dir.join(file_entry(sha512))))
+        let bytes = std::fs::read(dir.join(file_entry(sha512)))
             .with_context(|| format!("the archive has no bytes for checksum {sha512}"))?;
         storage
             .put(&key, bytes.into())
@@ -315,7 +314,11 @@ async fn load(
     let mut total = 0u64;
     for t in &order {
         let self_refs = links.self_refs.get(t).cloned().unwrap_or_default();
-        let mut rows = read_rows(&dir.join(table_entry(t)))?;
+        let mut rows = if t == "doc_version" {
+            std::mem::take(&mut versions)
+        } else {
+            read_rows(&dir.join(table_entry(t)))?
+        };
         if t == "doc_version" {
             for row in &mut rows {
                 if let Some(key) = row["storage_key"].as_str() {
