@@ -272,6 +272,41 @@ async fn validate(responses: &[(String, Value)]) {
 }
 
 /// A server with the small demo in tenant `demo`, and its database.
+/// A text file with bytes on `paper`, uploaded by the operator.
+async fn attach_text(
+    server: &plenum_tests::Server,
+    tenant: Uuid,
+    paper: Uuid,
+    public: bool,
+    name: &str,
+    file_name: &str,
+    text: String,
+) -> plenum_documents::FileVersion {
+    server
+        .app_documents
+        .as_ref()
+        .unwrap()
+        .upload(
+            &Identity::operator_service("test"),
+            tenant,
+            plenum_documents::UploadRequest {
+                target: plenum_documents::UploadTarget::New(plenum_documents::NewFile {
+                    owner_kind: FileOwner::Paper,
+                    owner_id: paper,
+                    file_role: FileRole::Attachment,
+                    public,
+                    name: Some(name.into()),
+                    file_date: None,
+                }),
+                file_name: file_name.into(),
+                declared_size: None,
+            },
+            futures_util::stream::once(async move { Ok(axum::body::Bytes::from(text)) }).boxed(),
+        )
+        .await
+        .unwrap()
+}
+
 async fn demo_server() -> (plenum_tests::TestDb, plenum_tests::Server) {
     let db = fresh_database().await;
     let mut settings = db.settings();
@@ -320,29 +355,16 @@ async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1()
         .await
         .unwrap();
     let bytes = "Beschlussvorschlag: Der Rat beschließt den Radweg am Mühlenbach.\n".repeat(20);
-    let version = server
-        .app_documents
-        .as_ref()
-        .unwrap()
-        .upload(
-            &Identity::operator_service("test"),
-            tenant.id,
-            plenum_documents::UploadRequest {
-                target: plenum_documents::UploadTarget::New(plenum_documents::NewFile {
-                    owner_kind: FileOwner::Paper,
-                    owner_id: paper_id,
-                    file_role: FileRole::Attachment,
-                    public: true,
-                    name: Some("Begründung".into()),
-                    file_date: None,
-                }),
-                file_name: "begruendung.txt".into(),
-                declared_size: None,
-            },
-            futures_util::stream::once(async move { Ok(axum::body::Bytes::from(bytes)) }).boxed(),
-        )
-        .await
-        .unwrap();
+    let version = attach_text(
+        &server,
+        tenant.id,
+        paper_id,
+        true,
+        "Begründung",
+        "begruendung.txt",
+        bytes,
+    )
+    .await;
     let file_url = format!("{prefix}file/{}", version.file_id);
     let mut file = Value::Null;
     for _ in 0..100 {
@@ -439,27 +461,16 @@ async fn a_crawler_walks_the_demo_system_and_every_response_is_valid_oparl_1_1()
     // A deleted file's bytes answer 410 Gone; a file never seen, or one the public never
     // could see, stays 404 and tells nothing.
     let operator = Identity::operator_service("test");
-    let documents = server.app_documents.as_ref().unwrap();
-    let hidden = documents
-        .upload(
-            &operator,
-            tenant.id,
-            plenum_documents::UploadRequest {
-                target: plenum_documents::UploadTarget::New(plenum_documents::NewFile {
-                    owner_kind: FileOwner::Paper,
-                    owner_id: paper_id,
-                    file_role: FileRole::Attachment,
-                    public: false,
-                    name: Some("Vermerk".into()),
-                    file_date: None,
-                }),
-                file_name: "vermerk.txt".into(),
-                declared_size: None,
-            },
-            futures_util::stream::once(async { Ok(axum::body::Bytes::from("intern\n")) }).boxed(),
-        )
-        .await
-        .unwrap();
+    let hidden = attach_text(
+        &server,
+        tenant.id,
+        paper_id,
+        false,
+        "Vermerk",
+        "vermerk.txt",
+        "intern\n".into(),
+    )
+    .await;
     let council = server.app_council.clone().unwrap();
     for file in [version.file_id, hidden.file_id] {
         council

@@ -140,6 +140,34 @@ async fn counts(server: &Server, tenant: &TenantInfo) -> BTreeMap<String, i64> {
     out
 }
 
+/// The papers of `tenant` with exactly this reference.
+async fn papers_with_reference(
+    server: &Server,
+    tenant: &TenantInfo,
+    reference: &str,
+) -> Vec<Object> {
+    let council = server.app_council.clone().unwrap();
+    council
+        .list(
+            &operator(),
+            tenant.id,
+            ListQuery {
+                kind: Kind::Paper,
+                filter: Filter {
+                    reference: Some(reference.into()),
+                    ..Filter::default()
+                },
+                sort: SortBy::Default,
+                descending: false,
+                after: None,
+                first: 5,
+            },
+        )
+        .await
+        .unwrap()
+        .items
+}
+
 fn reasons(problems: &[plenum_oparl::import::Problem]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for p in problems {
@@ -214,25 +242,8 @@ async fn the_huertgenwald_crawl_imports_completely_and_a_second_run_changes_noth
 
     // Field values: a paper as the server had it, trimmed; its Beratungsfolge; lat/lon fixed.
     let council = server.app_council.clone().unwrap();
-    let papers = council
-        .list(
-            &operator(),
-            hw.id,
-            ListQuery {
-                kind: Kind::Paper,
-                filter: Filter {
-                    reference: Some("30/2007".into()),
-                    ..Filter::default()
-                },
-                sort: SortBy::Default,
-                descending: false,
-                after: None,
-                first: 5,
-            },
-        )
-        .await
-        .unwrap();
-    let Object::Paper(paper) = &papers.items[0] else {
+    let papers = papers_with_reference(&server, &hw, "30/2007").await;
+    let Object::Paper(paper) = &papers[0] else {
         panic!()
     };
     assert_eq!(
@@ -343,26 +354,8 @@ async fn over_http_the_importer_survives_the_servers_quirks_and_reports_what_fai
         self::counts(&server, &hw).await["paper"],
         2 * counts["paper"]
     );
-    let council = server.app_council.clone().unwrap();
-    let suffixed = council
-        .list(
-            &operator(),
-            hw.id,
-            ListQuery {
-                kind: Kind::Paper,
-                filter: Filter {
-                    reference: Some("30/2007 [2]".into()),
-                    ..Filter::default()
-                },
-                sort: SortBy::Default,
-                descending: false,
-                after: None,
-                first: 5,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(suffixed.items.len(), 1, "the second 30/2007");
+    let suffixed = papers_with_reference(&server, &hw, "30/2007 [2]").await;
+    assert_eq!(suffixed.len(), 1, "the second 30/2007");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
