@@ -36,15 +36,7 @@ impl Bars {
             f(name, bar);
         }
     }
-}
 
-fn counting_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>20} [{bar:32}] {pos:>6}/{len:6} {elapsed:>4} {msg}")
-        .expect("a valid template")
-        .progress_chars("=> ")
-}
-
-impl Bars {
     pub fn stage(&self, name: &str, total: Option<u64>) {
         let bar = match total {
             Some(total) => ProgressBar::new(total).with_style(counting_style()),
@@ -77,6 +69,12 @@ impl Bars {
             }
         });
     }
+}
+
+fn counting_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>20} [{bar:32}] {pos:>6}/{len:6} {elapsed:>4} {msg}")
+        .expect("a valid template")
+        .progress_chars("=> ")
 }
 
 impl plenum_oparl::import::Progress for Bars {

@@ -4,7 +4,7 @@
 use super::access_log;
 use super::api::{
     AccessLogPage, AccessLogQuery, CouncilApi, FileContent, ImportBatch, ImportReport, IndexSource,
-    ListQuery, Page, Relation, SourceRequest, ViewerProfile,
+    ListQuery, MAX_BATCH, Page, Relation, SourceRequest, ViewerProfile,
 };
 use super::model::*;
 use super::numbering::{self, NumberInput, Pattern};
@@ -532,12 +532,21 @@ async fn tombstone(tx: &TenantTx, caller: &Identity, object: Object) -> ServiceR
 async fn delete_orphans(tx: &TenantTx, caller: &Identity, batch: &[Object]) -> ServiceResult<u64> {
     let mut count = 0;
     let viewer = Viewer::for_bookkeeping(tx);
-    for parent in batch.iter().filter(|o| o.meta().deleted) {
-        for relation in embedded(parent.kind()) {
-            let children = query::related(tx, &viewer, *relation, &[parent.id()]).await?;
-            for child in children.into_iter().filter(|c| !c.meta().deleted) {
-                tombstone(tx, caller, child).await?;
-                count += 1;
+    for kind in Kind::ALL {
+        let dead: Vec<Uuid> = batch
+            .iter()
+            .filter(|o| o.kind() == kind && o.meta().deleted)
+            .map(Object::id)
+            .collect();
+        // One query per relation and batch of parents, not one per parent: a source can
+        // list thousands of tombstones, and every run imports them again.
+        for parents in dead.chunks(MAX_BATCH) {
+            for relation in embedded(kind) {
+                let children = query::related(tx, &viewer, *relation, parents).await?;
+                for child in children.into_iter().filter(|c| !c.meta().deleted) {
+                    tombstone(tx, caller, child).await?;
+                    count += 1;
+                }
             }
         }
     }
