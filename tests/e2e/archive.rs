@@ -236,6 +236,46 @@ async fn a_tenant_goes_out_and_comes_back_row_for_row_and_a_damaged_archive_crea
         );
     }
     assert_eq!(tenant_dirs(), dirs_before, "no bytes were stored");
+    // An altered archive whose file versions point into another tenant's storage (here the
+    // restored one's), with its checksums made to fit: refused before anything is created or
+    // overwritten.
+    let forged = dir.join("forged.tar.gz");
+    let python = std::env::var("PLENUM_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let status = std::process::Command::new(python)
+        .args(["-c", FORGE, &archive_s, &forged.to_string_lossy()])
+        .arg(quelle.id.to_string())
+        .arg(ziel.id.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ziel_files_before = std::fs::read_dir(settings.documents.root.join(ziel.id.to_string()))
+        .unwrap()
+        .count();
+    let (code, _, err) = plenum(
+        &[
+            "tenant",
+            "import",
+            &forged.to_string_lossy(),
+            "--as",
+            "gefaelscht",
+        ],
+        &env,
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("not the archived tenant's"), "{err}");
+    assert!(
+        tenants
+            .resolve(&operator, TenantLookup::Slug("gefaelscht".into()))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        std::fs::read_dir(settings.documents.root.join(ziel.id.to_string()))
+            .unwrap()
+            .count(),
+        ziel_files_before
+    );
     // The slug is taken: refused, the existing tenant untouched.
     let (code, _, err) = plenum(&["tenant", "import", &archive_s, "--as", "ziel"], &env).await;
     assert_ne!(code, 0);
@@ -243,6 +283,31 @@ async fn a_tenant_goes_out_and_comes_back_row_for_row_and_a_damaged_archive_crea
     assert_eq!(rows_of(db, ziel.id).await, after);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Rewrites an archive (argv: source, target, old tenant id, new tenant id): the storage keys
+/// of `doc_version` name the other tenant, and the manifest's checksum is made to fit.
+const FORGE: &str = r#"
+import hashlib, io, json, sys, tarfile
+src, dst, old, new = sys.argv[1:5]
+entries = []
+with tarfile.open(src, "r:gz") as t:
+    for m in t.getmembers():
+        entries.append((m.name, t.extractfile(m).read()))
+files = dict(entries)
+rows = files["tables/doc_version.jsonl"].decode().replace(old + "/", new + "/").encode()
+files["tables/doc_version.jsonl"] = rows
+manifest = json.loads(files["manifest.json"])
+for table in manifest["tables"]:
+    if table["name"] == "doc_version":
+        table["sha256"] = hashlib.sha256(rows).hexdigest()
+files["manifest.json"] = json.dumps(manifest).encode()
+with tarfile.open(dst, "w:gz") as t:
+    for name, _ in entries:
+        data = files[name]
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+"#;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

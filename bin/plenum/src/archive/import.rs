@@ -63,6 +63,7 @@ pub async fn import(
     let manifest = tokio::task::spawn_blocking(move || unpack(&path, &dir))
         .await
         .context("reading the archive")??;
+    check_storage_keys(&work.0, &manifest)?;
     let sorted = |list: &[String]| list.iter().cloned().collect::<BTreeSet<String>>();
     if sorted(&manifest.migrations) != sorted(expected_migrations) {
         bail!(
@@ -232,6 +233,21 @@ fn unpack(archive: &Path, dir: &Path) -> anyhow::Result<Manifest> {
     Ok(manifest)
 }
 
+/// Every file version's storage key must lie below the archived tenant's prefix: the restore
+/// moves them below the new tenant's, and a key of another tenant (an altered archive) would
+/// otherwise overwrite and expose that tenant's bytes.
+fn check_storage_keys(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let prefix = format!("{}/", manifest.tenant.id);
+    for v in read_rows(&dir.join(table_entry("doc_version")))? {
+        let key = v["storage_key"].as_str().unwrap_or_default();
+        ensure!(
+            key.starts_with(&prefix) && ObjectKey::parse(key).is_some(),
+            "a file version's storage key is not the archived tenant's: {key}; nothing was imported"
+        );
+    }
+    Ok(())
+}
+
 /// Where an entry unpacks to: only `tables/<name>.jsonl` and `files/<128 hex digits>`.
 fn entry_path(dir: &Path, name: &str) -> Option<PathBuf> {
     let valid_table = name
@@ -256,10 +272,8 @@ async fn load(
 ) -> anyhow::Result<u64> {
     let old_prefix = format!("{}/", manifest.tenant.id);
     let new_prefix = format!("{}/", tenant.id);
-    let rekey = |key: &str| match key.strip_prefix(&old_prefix) {
-        Some(rest) => format!("{new_prefix}{rest}"),
-        None => key.to_owned(),
-    };
+    // Below the archived tenant's prefix, as `check_storage_keys` made sure.
+    let rekey = |key: &str| format!("{new_prefix}{}", &key[old_prefix.len()..]);
 
     // The bytes of every stored version, under the new tenant's keys.
     let mut versions = read_rows(&dir.join(table_entry("doc_version")))?;
