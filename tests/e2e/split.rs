@@ -174,6 +174,15 @@ async fn split_mode_equals_all_in_one_mode() {
     let system = text_of(&format!("{}/oparl/v1.1/system", url(ports[4]))).await;
     assert_eq!(system_via_portal, system);
     assert!(system.contains("oparl/v1.1/bodies"), "{system}");
+    // Forwarded requests keep their caller: an anonymous one stays anonymous at the gateway,
+    // never the portal's own identity.
+    let me = graphql(
+        &format!("{}/t/musterstadt/graphql", url(ports[5])),
+        "{ me { kind } }",
+        &[],
+    )
+    .await;
+    assert_eq!(me["data"]["me"]["kind"], "anonymous", "{me}");
 
     // Every role is ready, including the gateway, whose readiness includes its peers.
     for port in &ports[..6] {
@@ -194,6 +203,18 @@ async fn split_mode_equals_all_in_one_mode() {
         ports[6],
     )
     .await;
+    // … and see only the public part: fewer papers than the operator sees.
+    let papers = |port: u16| {
+        let url = format!("{}/t/musterstadt/graphql", url(port));
+        async move {
+            graphql(&url, "{ papers(first: 1) { totalCount } }", &[]).await["data"]["papers"]
+                ["totalCount"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (via_portal, operator) = (papers(ports[5]).await, papers(ports[6]).await);
+    assert!(via_portal < operator, "{via_portal} of {operator} papers");
     let meetings = graphql(
         &format!("{}/t/musterstadt/graphql", url(ports[6])),
         "{ meetings(first: 1) { nodes { id } } }",
