@@ -10,6 +10,7 @@ mod edge;
 mod events;
 mod events_stream;
 mod identity;
+mod mail;
 mod oidc;
 mod oparl;
 mod oparl_import;

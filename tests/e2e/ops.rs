@@ -199,6 +199,7 @@ async fn the_helm_chart_renders_valid_manifests_and_configures_plenum_correctly(
         "signing-key" => "k".repeat(48),
         "password" => "geheim".into(),
         "url" => "redis://redis.ris:6379/".into(),
+        "smtp-url" => "smtp://mail.rz.example:587?tls=required".into(),
         _ => "AKIAEXAMPLE".into(),
     };
     let mut env: Vec<(String, String)> = Vec::new();

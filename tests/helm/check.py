@@ -42,6 +42,7 @@ DEPENDENCIES = {
 }
 DEPENDENCIES["production"] = {
     **DEPENDENCIES["default"],
+    "tenants": {"redis", "otlp", "database", "smtp"},
     "documents": {"redis", "otlp", "database", "s3"},
     "search": {"redis", "otlp", "database", "meilisearch"},
 }

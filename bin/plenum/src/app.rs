@@ -20,6 +20,7 @@ use plenum_search::{
     SearchClient, SearchService,
 };
 use plenum_tenancy::Database;
+use plenum_tenants::mail::{MailSender, Waker as MailWaker};
 use plenum_tenants::{
     CouncilApi, CouncilClient, CouncilService, TenantsApi, TenantsClient, TenantsService,
 };
@@ -46,6 +47,8 @@ pub struct App {
     pub search_worker: Option<plenum_events::StreamWorker>,
     /// With Redis and a portal: drops cached pages on every event of their tenant.
     pub portal_tail: Option<plenum_portal::CacheTail>,
+    /// With the tenants role and `mail.smtp_url`: sends the tenants' mail queues.
+    pub mail: Option<MailSender>,
     pub sweep: (Duration, Duration),
 }
 
@@ -197,6 +200,22 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             ttl,
         ))),
         None => None,
+    };
+    // Outgoing mail: the tenants role sends every tenant's queue. The waker lets code of this
+    // process that queued mail ask for an immediate round (the periodic one is the guarantee).
+    let mail_waker = MailWaker::new();
+    let mail = match &database {
+        Some(db) if runs(ServiceRole::Tenants) => match &settings.mail.smtp_url {
+            Some(_) => Some(
+                MailSender::new(db.clone(), &settings.mail, mail_waker.clone())
+                    .map_err(|e| anyhow::anyhow!(e))?,
+            ),
+            None => {
+                tracing::warn!("mail.smtp_url is not set: mail stays queued and is not sent");
+                None
+            }
+        },
+        _ => None,
     };
     let local_council = database
         .as_ref()
@@ -509,6 +528,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         search: local_search,
         search_worker,
         portal_tail,
+        mail,
         sweep: (
             Duration::from_secs(settings.documents.sweep_interval_secs),
             Duration::from_secs(settings.documents.sweep_grace_secs),
@@ -539,6 +559,12 @@ pub async fn serve(
     if let Some(tail) = app.portal_tail {
         let mut stopped = stop.subscribe();
         tokio::spawn(tail.run(async move {
+            let _ = stopped.changed().await;
+        }));
+    }
+    if let Some(mail) = app.mail {
+        let mut stopped = stop.subscribe();
+        tokio::spawn(mail.run(async move {
             let _ = stopped.changed().await;
         }));
     }

@@ -32,6 +32,62 @@ pub struct Settings {
     pub search: SearchSettings,
     pub portal: PortalSettings,
     pub oparl: OparlSettings,
+    pub mail: MailSettings,
+}
+
+/// Outgoing mail (invitations): the tenants role sends each tenant's mail queue over SMTP.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// The SMTP server as a URL: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://user:password@host:465` (TLS from the start); the path names the
+    /// EHLO host (`smtp://relay:25/plenum.example.de`). None: nothing is sent and mail stays
+    /// queued. May carry a password (a secret: prefer `smtp_url_file`).
+    pub smtp_url: Option<String>,
+    /// The sender: `Name <address>` or a bare address.
+    pub from: String,
+    /// Seconds between two rounds over every tenant's queue.
+    pub poll_secs: u64,
+    /// Attempts before a mail that keeps failing temporarily counts as bounced.
+    pub max_attempts: u32,
+    /// Seconds before the first retry; each further retry waits twice as long.
+    pub retry_base_secs: u64,
+    /// The longest wait between two retries, in seconds.
+    pub retry_max_secs: u64,
+    /// Mails one round takes from one tenant at most.
+    pub batch: u32,
+    /// Seconds one SMTP conversation (connect to the server's last answer) may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: "Ratsinformationssystem <noreply@plenum.invalid>".to_owned(),
+            poll_secs: 10,
+            max_attempts: 8,
+            retry_base_secs: 60,
+            retry_max_secs: 3600,
+            batch: 50,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .field("poll_secs", &self.poll_secs)
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_base_secs", &self.retry_base_secs)
+            .field("retry_max_secs", &self.retry_max_secs)
+            .field("batch", &self.batch)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
 }
 
 /// What the installation's OParl System object says about the installation. Each tenant's
@@ -608,6 +664,40 @@ impl Settings {
                 return invalid("search.meili_url", "must be an http or https URL");
             }
         }
+        let mail = &self.mail;
+        if let Some(url) = &mail.smtp_url
+            && !Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some())
+        {
+            return invalid(
+                "mail.smtp_url",
+                "must be an smtp:// or smtps:// URL that names a host",
+            );
+        }
+        if !mail.from.contains('@') || mail.from.contains(['\r', '\n']) {
+            return invalid("mail.from", "must be an address or `Name <address>`");
+        }
+        if mail.poll_secs == 0 {
+            return invalid("mail.poll_secs", "must be at least 1");
+        }
+        if !(1..=100).contains(&mail.max_attempts) {
+            return invalid("mail.max_attempts", "must be between 1 and 100");
+        }
+        if mail.retry_base_secs == 0 {
+            return invalid("mail.retry_base_secs", "must be at least 1");
+        }
+        if mail.retry_max_secs < mail.retry_base_secs {
+            return invalid(
+                "mail.retry_max_secs",
+                "must be at least mail.retry_base_secs",
+            );
+        }
+        if !(1..=1000).contains(&mail.batch) {
+            return invalid("mail.batch", "must be between 1 and 1000");
+        }
+        if !(1..=600).contains(&mail.timeout_secs) {
+            return invalid("mail.timeout_secs", "must be between 1 and 600");
+        }
         let prefix = &search.meili_index_prefix;
         if prefix.len() > 100
             || !prefix
@@ -668,5 +758,54 @@ mod tests {
             Some("from-a-file")
         );
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+    #[test]
+    fn the_smtp_url_comes_from_a_file_is_checked_and_stays_out_of_debug_output() {
+        let s = Settings::default();
+        assert_eq!(s.mail.smtp_url, None);
+        assert_eq!((s.mail.poll_secs, s.mail.max_attempts), (10, 8));
+        let path = std::env::temp_dir().join(format!("plenum-smtp-url-{}", std::process::id()));
+        std::fs::write(&path, "smtps://plenum:geheim@mail.example:465\n").unwrap();
+        let env = [
+            ("PLENUM_MAIL__SMTP_URL_FILE", path.display().to_string()),
+            (
+                "PLENUM_MAIL__FROM",
+                "Ratsinformationssystem <noreply@plenum.example>".to_owned(),
+            ),
+            ("PLENUM_MAIL__POLL_SECS", "2".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v));
+        let loaded = load(None, env).unwrap();
+        std::fs::remove_file(&path).ok();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let mail = &loaded.settings.mail;
+        assert_eq!(
+            mail.smtp_url.as_deref(),
+            Some("smtps://plenum:geheim@mail.example:465")
+        );
+        assert_eq!(mail.from, "Ratsinformationssystem <noreply@plenum.example>");
+        assert_eq!(mail.poll_secs, 2);
+        assert!(!format!("{:?}", loaded.settings).contains("geheim"));
+
+        // As the Helm chart hands it over.
+        let env = [(
+            "PLENUM_MAIL__SMTP_URL".to_owned(),
+            "smtp://mail.rz.example:587?tls=required".to_owned(),
+        )];
+        let loaded = load(None, env).unwrap();
+        assert_eq!(
+            loaded.settings.mail.smtp_url.as_deref(),
+            Some("smtp://mail.rz.example:587?tls=required")
+        );
+
+        let mut s = Settings::default();
+        s.mail.smtp_url = Some("mail.example:25".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("mail.smtp_url"), "{err}");
+        s.mail.smtp_url = Some("smtp://127.0.0.1:2525".into());
+        s.validate().unwrap();
+        s.mail.from = "niemand".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("mail.from"), "{err}");
     }
 }

@@ -60,6 +60,7 @@ app.kubernetes.io/component: {{ .role }}
 {{- if and (eq .role "documents") (eq $v.documents.storage "s3") -}}{{- $deps = append $deps "s3" -}}{{- end -}}
 {{- if and (eq .role "search") (eq $v.search.backend "meilisearch") -}}{{- $deps = append $deps "meilisearch" -}}{{- end -}}
 {{- if has .role (list "gateway" "portal") -}}{{- $deps = append $deps "oidc" -}}{{- end -}}
+{{- if and (eq .role "tenants") $v.mail.smtpUrlSecret.name -}}{{- $deps = append $deps "smtp" -}}{{- end -}}
 {{- $deps | join " " -}}
 {{- end -}}
 
@@ -161,6 +162,15 @@ app.kubernetes.io/component: {{ .role }}
 - name: PLENUM_SEARCH__MEILI_INDEX_PREFIX
   value: {{ $v.search.meilisearch.indexPrefix | quote }}
 {{- end }}
+{{- if $v.mail.smtpUrlSecret.name }}
+- name: PLENUM_MAIL__SMTP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.mail.smtpUrlSecret.name }}
+      key: {{ $v.mail.smtpUrlSecret.key }}
+{{- end }}
+- name: PLENUM_MAIL__FROM
+  value: {{ $v.mail.from | quote }}
 - name: PLENUM_TELEMETRY__LOG_FORMAT
   value: {{ $v.telemetry.logFormat | quote }}
 - name: PLENUM_TELEMETRY__LOG_FILTER

@@ -8,6 +8,7 @@
 mod api;
 pub mod council;
 mod http;
+pub mod mail;
 pub mod migrations;
 mod service;
 mod settings;

@@ -12,6 +12,10 @@ pub fn all() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(M0002Council),
         Box::new(M0003AccessLog),
         Box::new(M0004ImportSource),
+        Box::new(SqlMigration(
+            "tenants_0005_mail",
+            include_str!("mail/schema.sql"),
+        )),
     ]
 }
 
@@ -99,6 +103,23 @@ impl MigrationTrait for M0004ImportSource {
             .get_connection()
             .execute_unprepared(include_str!("council/import_source.sql"))
             .await?;
+        Ok(())
+    }
+}
+
+/// A migration that is one SQL file, run as it is.
+struct SqlMigration(&'static str, &'static str);
+
+impl MigrationName for SqlMigration {
+    fn name(&self) -> &str {
+        self.0
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SqlMigration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.get_connection().execute_unprepared(self.1).await?;
         Ok(())
     }
 }
