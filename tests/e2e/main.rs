@@ -19,5 +19,6 @@ mod portal;
 mod portal_browser;
 mod portal_signin;
 mod search;
+mod sitzungsdienst;
 mod split;
 mod tenancy;

@@ -34,8 +34,12 @@ pub enum Operation {
     WriteMeeting,
     /// Files of papers (authors), meetings and agenda items (clerks).
     WriteFile,
-    /// Organizations, persons, memberships, legislative terms, locations.
+    /// Organizations, persons, memberships, legislative terms, locations, paper templates.
     WriteMasterData,
+    /// Give a statement on, co-sign or sign off a paper (only for one's own departments).
+    DecidePaperStep,
+    /// Report progress on a decision's task (staff and authors: their departments' tasks).
+    ReportTaskProgress,
     /// Tenant settings, including sign-in.
     ChangeSettings,
     /// The log of reads of non-public content.
@@ -102,6 +106,14 @@ pub const MATRIX: &[(Operation, &[Holder])] = &[
         Operation::WriteMasterData,
         &[Role(Clerk), Role(TenantAdmin), Operator],
     ),
+    (
+        Operation::DecidePaperStep,
+        &[Role(Staff), Role(Author), Role(Clerk), Operator],
+    ),
+    (
+        Operation::ReportTaskProgress,
+        &[Role(Staff), Role(Author), Role(Clerk), Operator],
+    ),
     (Operation::ChangeSettings, &[Role(TenantAdmin), Operator]),
     (Operation::ReadAccessLog, &[Role(TenantAdmin), Operator]),
     (Operation::Import, &[Operator]),
@@ -155,6 +167,24 @@ pub fn only_as_author(identity: &Identity, tenant: Uuid, op: Operation) -> bool 
         && !roles
             .iter()
             .any(|r| *r != Author && holders.contains(&Role(*r)))
+}
+
+/// Whether `identity` may perform `op` only for its own departments (a step or task of
+/// another department is refused). Unlike [`only_as_author`], this binds every role that is
+/// "own" in the matrix: a clerk does not sign for the treasury.
+pub fn only_for_own_departments(identity: &Identity, tenant: Uuid, op: Operation) -> bool {
+    if identity.is_system() {
+        return false;
+    }
+    match op {
+        Operation::DecidePaperStep => true,
+        Operation::ReportTaskProgress => !identity.roles_in(tenant).contains(&Clerk),
+        // Authors read unreleased papers of their departments only (the visibility rule).
+        _ => {
+            (limited_to_own_department(op) || op == Operation::ReadUnreleased)
+                && only_as_author(identity, tenant, op)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -216,7 +246,15 @@ mod tests {
                     "{column} × {op:?} differs between docs/permissions.md and the code"
                 );
                 if cell == "own" {
-                    assert!(only_as_author(&identity, tenant, op) || column == "member");
+                    assert!(
+                        only_for_own_departments(&identity, tenant, op) || column == "member",
+                        "{column} × {op:?} is `own` in docs/permissions.md but not in the code"
+                    );
+                } else if expected && column != "operator" {
+                    assert!(
+                        !only_for_own_departments(&identity, tenant, op),
+                        "{column} × {op:?} is ✓ in docs/permissions.md but limited in the code"
+                    );
                 }
                 // No role carries over to another tenant.
                 if column != "anonymous" && column != "operator" {

@@ -2,7 +2,9 @@
 //! [`crate::council`].
 
 use crate::access::AccessQuery;
-use crate::council::{CouncilLists, CouncilLookups, CouncilMutation};
+use crate::council::{
+    CouncilLists, CouncilLookups, CouncilMutation, WorkflowMutation, WorkflowQuery,
+};
 use crate::documents::DocumentsMutation;
 use crate::errors::to_gql;
 use crate::search::SearchQuery;
@@ -27,12 +29,18 @@ pub struct Query(
     CouncilLookups,
     CouncilLists,
     SearchQuery,
+    WorkflowQuery,
 );
 
 /// Every mutation: tenant administration and the council's create, update and delete.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(TenantMutation, CouncilMutation, DocumentsMutation);
+pub struct Mutation(
+    TenantMutation,
+    CouncilMutation,
+    DocumentsMutation,
+    WorkflowMutation,
+);
 
 /// Per-request data: who calls, for which tenant.
 #[derive(Clone)]

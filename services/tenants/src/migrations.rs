@@ -16,6 +16,10 @@ pub fn all() -> Vec<Box<dyn MigrationTrait>> {
             "tenants_0005_mail",
             include_str!("mail/schema.sql"),
         )),
+        Box::new(SqlMigration(
+            "tenants_0006_sitzungsdienst",
+            include_str!("council/workflow/schema.sql"),
+        )),
     ]
 }
 

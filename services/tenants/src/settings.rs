@@ -48,6 +48,9 @@ pub(crate) fn validate(key: &str, value: &str) -> ServiceResult<()> {
             format!("a setting value may have at most {MAX_VALUE_CHARS} characters, got {chars}"),
         ));
     }
+    if let Some(checked) = crate::council::workflow::procedure::validate_setting(key, value) {
+        return checked.map_err(|e| ServiceError::validation("value", e));
+    }
     match key {
         plenum_identity::claims::SETTING_KEY => plenum_identity::OidcTenantConfig::parse(value)
             .map(|_| ())

@@ -15,9 +15,12 @@ mod queries;
 #[cfg(test)]
 mod tests;
 mod wire;
+mod workflow;
+mod workflow_types;
 
 pub use mutations::CouncilMutation;
 pub use queries::{CouncilLists, CouncilLookups};
+pub use workflow::{WorkflowMutation, WorkflowQuery};
 
 use crate::errors::to_gql;
 use async_graphql::{Context, ID, Result};

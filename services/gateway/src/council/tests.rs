@@ -177,6 +177,24 @@ impl CouncilApi for Fake {
         Ok(Default::default())
     }
 
+    async fn workflow(
+        &self,
+        _: &Identity,
+        _: Uuid,
+        _: plenum_tenants::council::workflow::Command,
+    ) -> ServiceResult<Value> {
+        Err(ServiceError::internal("not part of this fake"))
+    }
+
+    async fn workflow_read(
+        &self,
+        _: &Identity,
+        _: Uuid,
+        _: plenum_tenants::council::workflow::Read,
+    ) -> ServiceResult<Value> {
+        Err(ServiceError::internal("not part of this fake"))
+    }
+
     async fn record_file_content(
         &self,
         _: &Identity,

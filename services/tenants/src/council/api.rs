@@ -336,4 +336,21 @@ pub trait CouncilApi: Send + Sync {
     /// The caller's own place in the tenant: Person, committees, departments.
     async fn viewer_profile(&self, caller: &Identity, tenant: Uuid)
     -> ServiceResult<ViewerProfile>;
+
+    /// Carries out a Sitzungsdienst command in one transaction; the answer's shape is named
+    /// at the command (decode it with [`super::workflow::run_as`]).
+    async fn workflow(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        command: super::workflow::Command,
+    ) -> ServiceResult<serde_json::Value>;
+
+    /// Answers a Sitzungsdienst read (decode it with [`super::workflow::read_as`]).
+    async fn workflow_read(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        read: super::workflow::Read,
+    ) -> ServiceResult<serde_json::Value>;
 }

@@ -6,6 +6,7 @@ use super::api::{
     ListQuery, Page, Relation, SourceRequest, ViewerProfile,
 };
 use super::model::{Kind, NewObject, Object};
+use super::workflow::{Command, Read};
 use axum::Router;
 use axum::extract::{Extension, Json, Path, State};
 use axum::response::Response;
@@ -77,6 +78,14 @@ enum Call {
     ViewerProfile {
         tenant: Uuid,
     },
+    Workflow {
+        tenant: Uuid,
+        command: Command,
+    },
+    WorkflowRead {
+        tenant: Uuid,
+        read: Read,
+    },
 }
 
 impl Call {
@@ -94,6 +103,8 @@ impl Call {
             Call::IndexSources { .. } => "index_sources",
             Call::SearchTags { .. } => "search_tags",
             Call::ViewerProfile { .. } => "viewer_profile",
+            Call::Workflow { .. } => "workflow",
+            Call::WorkflowRead { .. } => "workflow_read",
         }
     }
 }
@@ -125,6 +136,8 @@ async fn dispatch(api: &dyn CouncilApi, caller: &Identity, call: Call) -> Respon
         }
         Call::SearchTags { tenant } => reply(api.search_tags(caller, tenant).await),
         Call::ViewerProfile { tenant } => reply(api.viewer_profile(caller, tenant).await),
+        Call::Workflow { tenant, command } => reply(api.workflow(caller, tenant, command).await),
+        Call::WorkflowRead { tenant, read } => reply(api.workflow_read(caller, tenant, read).await),
     }
 }
 
@@ -293,5 +306,23 @@ impl CouncilApi for CouncilClient {
         tenant: Uuid,
     ) -> ServiceResult<ViewerProfile> {
         self.call(caller, Call::ViewerProfile { tenant }).await
+    }
+
+    async fn workflow(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        command: Command,
+    ) -> ServiceResult<Value> {
+        self.call(caller, Call::Workflow { tenant, command }).await
+    }
+
+    async fn workflow_read(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        read: Read,
+    ) -> ServiceResult<Value> {
+        self.call(caller, Call::WorkflowRead { tenant, read }).await
     }
 }

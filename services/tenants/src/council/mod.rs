@@ -16,6 +16,7 @@ mod service;
 mod store;
 mod validate;
 mod visibility;
+pub mod workflow;
 
 pub use api::{
     AccessLogEntry, AccessLogPage, AccessLogQuery, CouncilApi, FileContent, Filter, INDEXED_KINDS,

@@ -141,7 +141,7 @@ async fn authorize_write(
 
 /// The live object `id`, if the viewer may see it; a hidden object is as absent as a missing
 /// one, so that a write cannot be used to probe for it.
-async fn visible_current(
+pub(super) async fn visible_current(
     tx: &TenantTx,
     viewer: &Viewer,
     kind: Kind,
@@ -159,14 +159,14 @@ async fn visible_current(
     }
 }
 
-fn not_found(kind: Kind, id: Uuid) -> ServiceError {
+pub(super) fn not_found(kind: Kind, id: Uuid) -> ServiceError {
     ServiceError::new(
         ErrorCode::NotFound,
         format!("no {} with id {id}", kind.table()),
     )
 }
 
-async fn setting(tx: &TenantTx, key: &str) -> ServiceResult<Option<String>> {
+pub(super) async fn setting(tx: &TenantTx, key: &str) -> ServiceResult<Option<String>> {
     let mut sql = Sql::default();
     let p = sql.bind(key);
     sql.text = format!("SELECT value FROM settings WHERE key = {p}");
@@ -184,7 +184,7 @@ async fn setting(tx: &TenantTx, key: &str) -> ServiceResult<Option<String>> {
         .transpose()
 }
 
-async fn paper_types(tx: &TenantTx) -> ServiceResult<Vec<String>> {
+pub(super) async fn paper_types(tx: &TenantTx) -> ServiceResult<Vec<String>> {
     Ok(setting(tx, "paper.types")
         .await?
         .unwrap_or_default()
@@ -372,7 +372,7 @@ fn with_fields(current: &Object, fields: &NewObject) -> ServiceResult<Object> {
     Ok(object)
 }
 
-async fn emit(tx: &TenantTx, action: Action, object: &Object) -> ServiceResult<()> {
+pub(super) async fn emit(tx: &TenantTx, action: Action, object: &Object) -> ServiceResult<()> {
     let kind = object.kind().table();
     plenum_events::append(
         tx,
@@ -553,6 +553,64 @@ async fn delete_orphans(tx: &TenantTx, caller: &Identity, batch: &[Object]) -> S
     Ok(count)
 }
 
+/// Creates an object inside `tx`: permission, validation, numbers, audit row and event. The
+/// workflow creates meetings and agenda items through here too.
+pub(super) async fn create_in(
+    tx: &TenantTx,
+    caller: &Identity,
+    viewer: &Viewer,
+    input: NewObject,
+) -> ServiceResult<Object> {
+    authorize_write(tx, caller, viewer, input.kind(), &[&input]).await?;
+    guard_workflow(tx, None, &input).await?;
+    if let NewObject::AgendaItem(f) = &input {
+        store::lock_meetings(tx, &[f.meeting_id]).await?;
+    }
+    let types = paper_types(tx).await?;
+    validate::fields(tx, &input, None, &types, &[]).await?;
+    let object = new_object(tx, input).await?;
+    store::insert(tx, &object).await?;
+    after_change(tx, &object).await?;
+    let object = reread(tx, object).await?;
+    store::audit(tx, caller, Action::Create, None, &object).await?;
+    emit(tx, Action::Create, &object).await?;
+    Ok(object)
+}
+
+/// Writes a change the workflow made to a council object (a state, a result), with what
+/// any change brings: embedded numbers and `modified`, audit row, event.
+pub(super) async fn replace_in(
+    tx: &TenantTx,
+    caller: &Identity,
+    current: &Object,
+    mut updated: Object,
+) -> ServiceResult<Object> {
+    updated.meta_mut().modified_at = store::bumped(current.meta().modified_at);
+    store::replace(tx, &updated).await?;
+    after_change(tx, &updated).await?;
+    let updated = reread(tx, updated).await?;
+    store::audit(tx, caller, Action::Update, Some(current), &updated).await?;
+    emit(tx, Action::Update, &updated).await?;
+    Ok(updated)
+}
+
+/// What the Sitzungsdienst forbids of a generic change: editing a paper while it is being
+/// signed (the signatures are for the text they saw), and double-booking a room.
+/// `id` is the object's, None for a new one.
+async fn guard_workflow(tx: &TenantTx, id: Option<Uuid>, state: &NewObject) -> ServiceResult<()> {
+    let paper = match state {
+        NewObject::Paper(_) => id,
+        NewObject::Consultation(c) => Some(c.paper_id),
+        NewObject::File(f) if f.owner_kind == FileOwner::Paper => Some(f.owner_id),
+        NewObject::Meeting(m) => return super::workflow::meetings::check_room(tx, m, id).await,
+        _ => None,
+    };
+    match paper {
+        Some(paper) => super::workflow::papers::ensure_editable(tx, paper).await,
+        None => Ok(()),
+    }
+}
+
 /// Ends a read-only unit of work.
 async fn done<T>(tx: TenantTx, result: T) -> ServiceResult<T> {
     tx.commit().await.map_err(db_error)?;
@@ -605,18 +663,7 @@ impl CouncilApi for CouncilService {
     ) -> ServiceResult<Object> {
         let tx = self.tx(tenant).await?;
         let viewer = Viewer::resolve(&tx, caller).await?;
-        authorize_write(&tx, caller, &viewer, input.kind(), &[&input]).await?;
-        if let NewObject::AgendaItem(f) = &input {
-            store::lock_meetings(&tx, &[f.meeting_id]).await?;
-        }
-        let types = paper_types(&tx).await?;
-        validate::fields(&tx, &input, None, &types, &[]).await?;
-        let object = new_object(&tx, input).await?;
-        store::insert(&tx, &object).await?;
-        after_change(&tx, &object).await?;
-        let object = reread(&tx, object).await?;
-        store::audit(&tx, caller, Action::Create, None, &object).await?;
-        emit(&tx, Action::Create, &object).await?;
+        let object = create_in(&tx, caller, &viewer, input).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(object)
     }
@@ -654,6 +701,18 @@ impl CouncilApi for CouncilService {
                 .collect(),
             _ => Vec::new(),
         };
+        let before_fields = fields_as_new(&current)?;
+        match (&before_fields, &fields) {
+            // Only a new time or place can clash with another booking.
+            (NewObject::Meeting(old), NewObject::Meeting(new))
+                if (old.location_id, old.start_at, old.end_at)
+                    == (new.location_id, new.start_at, new.end_at) => {}
+            (NewObject::Meeting(_), _) => guard_workflow(&tx, Some(id), &fields).await?,
+            _ => {
+                guard_workflow(&tx, Some(id), &before_fields).await?;
+                guard_workflow(&tx, Some(id), &fields).await?;
+            }
+        }
         if let (Object::AgendaItem(old), NewObject::AgendaItem(new)) = (&current, &fields) {
             store::lock_meetings(&tx, &[old.fields.meeting_id, new.meeting_id]).await?;
         }
@@ -688,6 +747,9 @@ impl CouncilApi for CouncilService {
         if current.meta().deleted {
             // Deleting twice changes nothing and is not a second change.
             return Ok(current);
+        }
+        if current.kind() != Kind::Meeting {
+            guard_workflow(&tx, Some(id), &fields_as_new(&current)?).await?;
         }
         if let Object::AgendaItem(item) = &current {
             store::lock_meetings(&tx, &[item.fields.meeting_id]).await?;
@@ -915,5 +977,30 @@ impl CouncilApi for CouncilService {
             staff: viewer.is_staff(),
         };
         done(tx, profile).await
+    }
+
+    async fn workflow(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        command: super::workflow::Command,
+    ) -> ServiceResult<Value> {
+        let tx = self.tx(tenant).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let answer = super::workflow::run(&tx, caller, &viewer, command).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(answer)
+    }
+
+    async fn workflow_read(
+        &self,
+        caller: &Identity,
+        tenant: Uuid,
+        read: super::workflow::Read,
+    ) -> ServiceResult<Value> {
+        let tx = self.tx(tenant).await?;
+        let viewer = Viewer::resolve(&tx, caller).await?;
+        let answer = super::workflow::read(&tx, caller, &viewer, read).await?;
+        done(tx, answer).await
     }
 }

@@ -437,3 +437,30 @@ pub(crate) async fn audit_import(
     );
     execute(tx, sql).await.map(|_| ())
 }
+
+/// Writes the audit row of a workflow step on a table of the Sitzungsdienst (a signature,
+/// attendance, minutes), whose rows are not council objects.
+pub(crate) async fn audit_workflow(
+    tx: &TenantTx,
+    caller: &Identity,
+    object_kind: &str,
+    object_id: Uuid,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> ServiceResult<()> {
+    let mut sql = Sql::default();
+    let values = [
+        sql.bind(actor_kind(caller)),
+        sql.bind(caller.subject().to_owned()),
+        sql.bind(object_kind.to_owned()),
+        sql.bind(object_id),
+        sql.bind(before),
+        sql.bind(after),
+    ];
+    sql.text = format!(
+        "INSERT INTO audit_log (actor_kind, actor, action, object_kind, object_id, before, after) \
+         VALUES ({}, {}, 'workflow', {}, {}, {}, {})",
+        values[0], values[1], values[2], values[3], values[4], values[5]
+    );
+    execute(tx, sql).await.map(|_| ())
+}
