@@ -1137,6 +1137,70 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
             .unwrap()
             .contains("19:45")
     );
+    // The portal: the meeting page shows the approved minutes, and its check page tells a
+    // copy from a forgery, by upload or by checksum.
+    let page = reqwest::get(format!("{}t/alpha/sitzungen/{meeting}", desk.server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Niederschrift") && page.contains("Die Sitzung endete um 19:45 Uhr."),
+        "{page}"
+    );
+    let check_url = format!("{}t/alpha/niederschrift-pruefen", desk.server.base);
+    let upload = |bytes: Vec<u8>| {
+        let url = check_url.clone();
+        async move {
+            let boundary = "plenum-test-boundary";
+            let mut body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"datei\"; filename=\"niederschrift.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .into_bytes();
+            body.extend_from_slice(&bytes);
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            let response = reqwest::Client::new()
+                .post(url)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let cache = response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            (cache, response.text().await.unwrap())
+        }
+    };
+    let (cache, genuine) = upload(pdf.to_vec()).await;
+    assert!(
+        genuine.contains("unveränderte Kopie der genehmigten Niederschrift"),
+        "{genuine}"
+    );
+    assert!(genuine.contains("Sitzung des Bauausschusses"), "{genuine}");
+    assert_eq!(
+        cache, "no-store",
+        "an answer about one file never enters the page cache"
+    );
+    let (_, fake) = upload(forged.clone()).await;
+    assert!(fake.contains("keine genehmigte Niederschrift"), "{fake}");
+    let by_sum = reqwest::get(format!("{check_url}?pruefsumme={sha}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(by_sum.contains("unveränderte Kopie"), "{by_sum}");
+    let bad = reqwest::get(format!("{check_url}?pruefsumme=abc"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+
     // A correction is a new version with its reason; the approved one stays as it was.
     let corrected = desk
         .ok(clerk, "mutation($m: ID!) { correctMinutes(meetingId: $m, publicContent: \"berichtigt\", closedContent: \"\", reason: \"Schreibfehler im Namen\") { version state reason } }", json!({ "m": meeting }))
@@ -1211,6 +1275,16 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert_eq!(done["overdue"], false);
     assert!(done["completedAt"].is_string());
     assert_eq!(done["reports"].as_array().unwrap().len(), 2);
+    let page = reqwest::get(format!("{}t/alpha/sitzungen/{meeting}", desk.server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Bauantrag stellen: erledigt"),
+        "the public sees the task's status"
+    );
     let public_tasks = desk
         .ok(None, "query($i: [ID!]!) { decisionTasks(agendaItemIds: $i) { percent } overdueTasks { id } }", json!({ "i": [item] }))
         .await;
@@ -1236,6 +1310,73 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         withdrawn["withdrawPaper"],
         json!({ "releaseState": "WITHDRAWN", "deleted": false })
     );
+
+    // ----- The portal pages in Chromium ------------------------------------------------
+    desk.ok(
+        clerk,
+        "mutation($i: ID!, $d: ID!, $due: NaiveDate!) { createDecisionTask(agendaItemId: $i, \
+         departmentId: $d, title: \"Förderantrag stellen\", dueDate: $due) { id } }",
+        json!({ "i": item, "d": bau, "due": today + Duration::days(30) }),
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("plenum-browser-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (genuine_file, forged_file) = (dir.join("niederschrift.pdf"), dir.join("gefaelscht.pdf"));
+    std::fs::write(&genuine_file, &pdf).unwrap();
+    std::fs::write(&forged_file, &forged).unwrap();
+    let config = json!({
+        "base": format!("{}t/alpha/", desk.server.base),
+        // The provider's alpha-author belongs to the department with the code "bau".
+        "username": "alpha-author",
+        "password": "alpha-author-pw",
+        "pdf": genuine_file,
+        "forged": forged_file,
+        "meeting": meeting,
+    });
+    let config_file = dir.join("config.json");
+    std::fs::write(&config_file, config.to_string()).unwrap();
+    let out = tokio::process::Command::new("node")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/browser/sitzungsdienst.mjs"
+        ))
+        .arg(&config_file)
+        .env(
+            "PLENUM_TEST_CHROMIUM",
+            std::env::var("PLENUM_TEST_CHROMIUM").expect("PLENUM_TEST_CHROMIUM (make test)"),
+        )
+        .output()
+        .await
+        .expect("run node (make test installs the browser test's packages)");
+    std::fs::remove_dir_all(&dir).ok();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let browser: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|_| panic!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(browser.get("error").is_none(), "{browser:#}");
+    let text = |key: &str| browser[key].as_str().unwrap_or_default().to_owned();
+    assert!(
+        text("genuine").contains("unveränderte Kopie"),
+        "{browser:#}"
+    );
+    assert!(
+        text("forged").contains("keine genehmigte Niederschrift"),
+        "{browser:#}"
+    );
+    assert!(text("meeting").contains("Genehmigt am"), "{browser:#}");
+    assert!(
+        text("workList").contains("Förderantrag stellen"),
+        "{browser:#}"
+    );
+    assert!(text("workList").contains("Auszug (PDF)"), "{browser:#}");
+    assert_eq!(browser["navHasWorkList"], true);
+    for page in browser["axe"].as_array().unwrap() {
+        assert_eq!(
+            page["violations"],
+            json!([]),
+            "axe on {}: {page:#}",
+            page["page"]
+        );
+    }
 
     // The audit log has every step with its actor.
     let audit: Vec<(String, String)> = raw

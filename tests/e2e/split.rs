@@ -102,6 +102,10 @@ async fn split_mode_equals_all_in_one_mode() {
         "{ persons(first: 5, currentOnly: true) { totalCount nodes { displayName email \
            memberships { role organization { name } } } } }",
         "mutation { createLegislativeTerm(input: { name: \"WP\" }) { id } }",
+        // The Sitzungsdienst's commands and reads take their own route in split mode.
+        "mutation { setPaperTemplate(paperType: \"Antrag\", sections: [\"Antrag\", \"Kosten\"]) \
+           { paperType sections cosignDepartmentIds } }",
+        "{ paperTemplates { paperType sections } overdueTasks { title } }",
     ];
     for tenant in ["musterstadt", "stadtwerke", "unknown"] {
         for q in queries {

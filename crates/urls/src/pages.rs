@@ -28,6 +28,10 @@ pub enum Page<'a> {
     Ratsinfo,
     /// Staff's page: decisions per department.
     Amtsinfo,
+    /// Staff's work list: statements and signatures due, returned papers, tasks, extracts.
+    WorkList,
+    /// Anyone checks a PDF against the recorded hash of approved minutes.
+    MinutesCheck,
     /// iCal of all meetings of the tenant.
     MeetingsIcal,
     /// iCal of one committee's meetings.
@@ -62,6 +66,8 @@ impl Page<'_> {
             Page::Accessibility => "barrierefreiheit".into(),
             Page::Ratsinfo => "ratsinfo".into(),
             Page::Amtsinfo => "amtsinfo".into(),
+            Page::WorkList => "arbeitsliste".into(),
+            Page::MinutesCheck => "niederschrift-pruefen".into(),
             Page::MeetingsIcal => "sitzungen.ics".into(),
             Page::CommitteeIcal(id) => format!("gremien/{id}/sitzungen.ics"),
             Page::PersonalIcal(token) => format!("ratsinfo/kalender/{token}.ics"),
@@ -85,6 +91,8 @@ impl Page<'_> {
             ("accessibility", _) => Page::Accessibility,
             ("ratsinfo", _) => Page::Ratsinfo,
             ("amtsinfo", _) => Page::Amtsinfo,
+            ("work_list", _) => Page::WorkList,
+            ("minutes_check", _) => Page::MinutesCheck,
             ("meetings_ical", _) => Page::MeetingsIcal,
             ("papers_atom", _) => Page::PapersAtom,
             ("decisions_atom", _) => Page::DecisionsAtom,

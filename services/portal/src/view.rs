@@ -32,6 +32,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("legal.html", include_str!("../templates/legal.html")),
     ("ratsinfo.html", include_str!("../templates/ratsinfo.html")),
     ("amtsinfo.html", include_str!("../templates/amtsinfo.html")),
+    (
+        "work_list.html",
+        include_str!("../templates/work_list.html"),
+    ),
+    (
+        "minutes_check.html",
+        include_str!("../templates/minutes_check.html"),
+    ),
     ("message.html", include_str!("../templates/message.html")),
     (
         "installation.html",

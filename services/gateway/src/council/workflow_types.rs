@@ -102,6 +102,7 @@ impl From<wf::Step> for PaperStep {
 
 /// Where a paper stands before and at release.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PaperWorkflow {
     pub paper_id: Uuid,
     /// `draft`, `in_review`, `returned`, `signed`, `released`, `withdrawn`.
@@ -122,6 +123,17 @@ impl From<wf::PaperWorkflow> for PaperWorkflow {
             steps: w.steps.into_iter().map(Into::into).collect(),
             returned_because: w.returned_because,
         }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl PaperWorkflow {
+    /// The paper itself, as the caller may see it.
+    async fn paper(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<super::paper::Paper>> {
+        super::council(ctx)?.one(self.paper_id).await
     }
 }
 

@@ -35,10 +35,47 @@ pub(crate) async fn page(State(portal): PortalState, req: Req, Path(id): Path<St
     if meeting.is_null() {
         return portal.failed(&req, crate::Failed::NotFound);
     }
-    let items = meeting["agendaItems"]
+    let mut items = meeting["agendaItems"]
         .as_array()
         .cloned()
         .unwrap_or_default();
+    // The minutes and the tasks of the decisions, as far as the visitor may see them.
+    let decided: Vec<Value> = items
+        .iter()
+        .filter(|i| !i["result"].is_null())
+        .map(|i| i["id"].clone())
+        .collect();
+    let workflow = match portal
+        .data(
+            &req,
+            "$id: ID!, $items: [ID!]!",
+            "meetingDesk(meetingId: $id) { minutes { version state publicContent closedContent approvedAt } }
+             decisionTasks(agendaItemIds: $items) { agendaItemId title percent dueDate completedAt overdue }",
+            json!({ "id": id, "items": decided }),
+        )
+        .await
+    {
+        Ok(d) => d,
+        Err(f) => return portal.failed(&req, f),
+    };
+    let tasks = workflow["decisionTasks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for item in &mut items {
+        let mine: Vec<&Value> = tasks
+            .iter()
+            .filter(|t| t["agendaItemId"] == item["id"])
+            .collect();
+        item["tasks"] = json!(mine);
+    }
+    let minutes = workflow["meetingDesk"]["minutes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["state"] == "approved")
+        .cloned()
+        .unwrap_or(Value::Null);
     let (public, closed): (Vec<Value>, Vec<Value>) =
         items.into_iter().partition(|i| i["public"] == true);
     let documents: Vec<&Value> = ["invitation", "resultsProtocol", "verbatimProtocol"]
@@ -57,6 +94,7 @@ pub(crate) async fn page(State(portal): PortalState, req: Req, Path(id): Path<St
             "public_items": public,
             "closed_items": closed,
             "documents": documents,
+            "minutes": minutes,
         }),
     )
 }

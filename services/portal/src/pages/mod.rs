@@ -7,12 +7,14 @@ mod calendar;
 mod feeds;
 mod legal;
 mod meeting;
+mod minutes_check;
 mod organization;
 mod paper;
 mod person;
 pub(crate) mod ratsinfo;
 mod search;
 mod start;
+mod work_list;
 
 use crate::{Portal, PortalState, Req, lang_of, signin};
 use axum::Router;
@@ -47,6 +49,13 @@ pub(crate) fn routes() -> Router<Arc<Portal>> {
         .route("/ratsinfo", get(ratsinfo::page))
         .route("/ratsinfo/kalender/{token}", get(feeds::personal))
         .route("/amtsinfo", get(amtsinfo::page))
+        .route("/arbeitsliste", get(work_list::page))
+        .route(
+            "/niederschrift-pruefen",
+            get(minutes_check::form).post(minutes_check::upload).layer(
+                axum::extract::DefaultBodyLimit::max(minutes_check::MAX_BYTES + 64 * 1024),
+            ),
+        )
 }
 
 /// The tenant's branding from its settings: `branding.color` (`#rrggbb`) with a text colour

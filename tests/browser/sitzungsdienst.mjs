@@ -1,0 +1,84 @@
+// The Sitzungsdienst's portal pages in a real browser (Debian's Chromium through
+// playwright-core): a visitor checks a PDF of approved minutes by uploading it, an author
+// signs in through the real OpenID provider and reads the department's work list, and
+// axe-core (WCAG 2.1 A/AA) checks the check page, the work list and the meeting page with its
+// minutes and tasks. Driven by tests/e2e/sitzungsdienst.rs, which checks what this prints
+// (one JSON object on stdout).
+//   node sitzungsdienst.mjs <config.json>
+// config: { base, username, password, pdf, forged, meeting }
+import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const { base } = config;
+const axeSource = readFileSync(join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const browser = await chromium.launch({
+  executablePath: process.env.PLENUM_TEST_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const out = { axe: [] };
+const mainText = async (page) => (await page.textContent('main')) || '';
+
+async function axe(page, name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() => axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    resultTypes: ['violations'],
+  }));
+  out.axe.push({
+    page: name,
+    violations: result.violations.map((v) => ({
+      id: v.id,
+      nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target, html: n.html })),
+    })),
+  });
+}
+
+async function upload(page, file) {
+  await page.goto(`${base}niederschrift-pruefen`);
+  await page.setInputFiles('#datei', file);
+  await Promise.all([
+    page.waitForURL(`${base}niederschrift-pruefen`),
+    page.click('form[enctype="multipart/form-data"] button[type=submit]'),
+  ]);
+  return mainText(page);
+}
+
+try {
+  {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    out.genuine = await upload(page, config.pdf);
+    await axe(page, 'minutes-check');
+    out.forged = await upload(page, config.forged);
+    await page.goto(`${base}sitzungen/${config.meeting}`);
+    out.meeting = await mainText(page);
+    await axe(page, 'meeting');
+    await context.close();
+  }
+  {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    // The work list sends an anonymous visitor to the provider's login form.
+    await page.goto(`${base}arbeitsliste`);
+    await page.fill('input[name=username]', config.username);
+    await page.fill('input[name=password]', config.password);
+    await Promise.all([page.waitForURL(`${base}arbeitsliste`), page.click('button[type=submit]')]);
+    out.workList = await mainText(page);
+    out.navHasWorkList = ((await page.textContent('nav')) || '').includes('Meine Aufgaben');
+    await axe(page, 'work-list');
+    await context.close();
+  }
+} catch (e) {
+  out.error = String(e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
