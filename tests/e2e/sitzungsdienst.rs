@@ -212,7 +212,9 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     settings.rate_limit.enabled = false;
     settings.mail.smtp_url = Some(sink.url());
     settings.mail.from = "Sitzungsdienst Alpha <sitzungsdienst@alpha.example>".into();
-    settings.mail.poll_secs = 1;
+    // No periodic round during the test: invitations go out because sending one wakes the
+    // sender.
+    settings.mail.poll_secs = 3600;
     let server = serve(settings).await;
     server
         .app_tenants
@@ -303,10 +305,11 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     let author_fin = token("autor-fin", &["author"], &["fin"], None).await;
     let ord_staff = token("sb-ord", &["staff"], &["ord"], None).await;
     let fin_staff = token("sb-fin", &["staff"], &["fin"], None).await;
+    let bau_staff = token("sb-bau", &["staff"], &["bau"], None).await;
     let mayor = token("bm", &["staff"], &["bm"], None).await;
     let clerk = token("sitzungsdienst", &["clerk"], &[], None).await;
     let member = token("anna", &["member"], &[], Some("anna.arndt@example.de")).await;
-    let (author, author_fin, ord_staff, fin_staff, mayor, clerk, member) = (
+    let (author, author_fin, ord_staff, fin_staff, mayor, clerk, member, bau_staff) = (
         Some(author.as_str()),
         Some(author_fin.as_str()),
         Some(ord_staff.as_str()),
@@ -314,6 +317,7 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         Some(mayor.as_str()),
         Some(clerk.as_str()),
         Some(member.as_str()),
+        Some(bau_staff.as_str()),
     );
 
     // ----- The template: Kämmerei co-signs, the mayor signs off -----------------------
@@ -565,6 +569,19 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert_eq!(
         returned["workList"]["returned"][0]["paperId"],
         paper.as_str()
+    );
+    // Staff of the same department do not read a draft through the work list.
+    let staff_list = desk
+        .ok(
+            bau_staff,
+            "{ workList { returned { paperId sections { content } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        staff_list["workList"]["returned"],
+        json!([]),
+        "{staff_list}"
     );
     let (code, _) = desk
         .refused(
@@ -1022,16 +1039,40 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         "DONE"
     );
 
+    // A non-public item (a property matter): its text must stay out of everything public.
+    let closed_item = desk
+        .ok(
+            clerk,
+            "mutation($m: ID!) { createAgendaItem(input: { meetingId: $m, position: 2000010, \
+             subItem: false, title: \"Grundstücksangelegenheit LEAKGRUND\", public: false }) { id number } }",
+            json!({ "m": meeting }),
+        )
+        .await["createAgendaItem"]
+        .clone();
+    assert_eq!(closed_item["number"], "N 1");
+    desk.ok(
+        clerk,
+        record,
+        json!({ "i": closed_item["id"], "r": { "result": "noted", "resolutionText": "Kenntnisnahme LEAKGRUND" } }),
+    )
+    .await;
+
     // ----- Minutes: drafted, approved in a later meeting, locked, checkable ----------
     let minutes = desk
         .ok(
             clerk,
-            "mutation($m: ID!) { draftMinutes(meetingId: $m) { version state publicContent } }",
+            "mutation($m: ID!) { draftMinutes(meetingId: $m) { version state publicContent closedContent } }",
             json!({ "m": meeting }),
         )
         .await["draftMinutes"]
         .clone();
     let text = minutes["publicContent"].as_str().unwrap();
+    let closed = minutes["closedContent"].as_str().unwrap().to_owned();
+    assert!(!text.contains("LEAKGRUND"), "{text}");
+    assert!(
+        closed.contains("N 1 Grundstücksangelegenheit LEAKGRUND"),
+        "{closed}"
+    );
     assert!(
         text.contains("Anwesend:\nBernd Böhm, Emil Engel, Clara Özdemir"),
         "{text}"
@@ -1044,12 +1085,20 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         text.contains("Wegen Befangenheit nicht beteiligt: Clara Özdemir"),
         "{text}"
     );
-    let edit = "mutation($m: ID!, $p: String!) { editMinutes(meetingId: $m, publicContent: $p, closedContent: \"\") { version state publicContent } }";
+    let edit = "mutation($m: ID!, $p: String!, $c: String!) { editMinutes(meetingId: $m, publicContent: $p, closedContent: $c) { version state publicContent } }";
     let edited = format!("{text}\nDie Sitzung endete um 19:45 Uhr.");
-    desk.ok(clerk, edit, json!({ "m": meeting, "p": edited }))
-        .await;
+    desk.ok(
+        clerk,
+        edit,
+        json!({ "m": meeting, "p": edited, "c": closed }),
+    )
+    .await;
     let (code, _) = desk
-        .refused(member, edit, json!({ "m": meeting, "p": "gefälscht" }))
+        .refused(
+            member,
+            edit,
+            json!({ "m": meeting, "p": "gefälscht", "c": "" }),
+        )
         .await;
     assert_eq!(code, "FORBIDDEN");
     let anonymous = desk.ok(None, desk_query, json!({ "m": meeting })).await;
@@ -1058,7 +1107,7 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         json!([]),
         "a draft is not published"
     );
-    let approve = "mutation($m: ID!, $a: ID!) { approveMinutes(meetingId: $m, approvedInMeetingId: $a) { version state pdfSha512 pdfFileId } }";
+    let approve = "mutation($m: ID!, $a: ID!) { approveMinutes(meetingId: $m, approvedInMeetingId: $a) { version state pdfSha512 pdfFileId publicPdfSha512 publicPdfFileId } }";
     let (code, err) = desk
         .refused(clerk, approve, json!({ "m": meeting, "a": soon }))
         .await;
@@ -1071,9 +1120,17 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         .await["approveMinutes"]
         .clone();
     assert_eq!(approved["state"], "approved");
-    let sha = approved["pdfSha512"].as_str().unwrap().to_owned();
+    // Two PDFs: the whole minutes for those who may read all of them, the public version
+    // published as the meeting's results protocol.
+    let full_sha = approved["pdfSha512"].as_str().unwrap().to_owned();
+    let sha = approved["publicPdfSha512"].as_str().unwrap().to_owned();
+    assert_ne!(full_sha, sha);
     let (code, _) = desk
-        .refused(clerk, edit, json!({ "m": meeting, "p": "nachträglich" }))
+        .refused(
+            clerk,
+            edit,
+            json!({ "m": meeting, "p": "nachträglich", "c": "" }),
+        )
         .await;
     assert_eq!(code, "CONFLICT", "approved minutes are locked");
     // The database itself refuses, whoever writes.
@@ -1095,23 +1152,77 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         .unwrap_err();
     assert!(err.to_string().contains("cannot be deleted"), "{err}");
     // The stored PDF is what the hash says, and anyone can check a copy against it.
-    let file = approved["pdfFileId"].as_str().unwrap();
-    let pdf = reqwest::Client::new()
-        .get(format!("{}t/alpha/files/{file}/download", desk.server.base))
-        .bearer_auth(clerk.unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert!(pdf.starts_with(b"%PDF"), "{} bytes", pdf.len());
+    let download = |file: String, token: Option<String>| {
+        let url = format!("{}t/alpha/files/{file}/download", desk.server.base);
+        async move {
+            let mut request = reqwest::Client::new().get(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send().await.unwrap().bytes().await.unwrap()
+        }
+    };
+    let full = download(
+        approved["pdfFileId"].as_str().unwrap().to_owned(),
+        clerk.map(str::to_owned),
+    )
+    .await;
+    assert!(full.starts_with(b"%PDF"), "{} bytes", full.len());
+    assert_eq!(hex::encode(Sha512::digest(&full)), full_sha);
+    // The PDF holds the text the clerk wrote and the council approved.
+    let text_of = |bytes: &[u8]| {
+        let file = std::env::temp_dir().join(format!("plenum-minutes-{}.pdf", Uuid::new_v4()));
+        std::fs::write(&file, bytes).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .arg(&file)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils, installed by make test)");
+        std::fs::remove_file(&file).ok();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let full_text = text_of(&full);
+    assert!(
+        full_text.contains("Die Sitzung endete um 19:45 Uhr."),
+        "{full_text}"
+    );
+    assert!(
+        full_text.contains("LEAKGRUND"),
+        "the whole minutes hold the non-public part"
+    );
+    let pdf = download(
+        approved["publicPdfFileId"].as_str().unwrap().to_owned(),
+        None,
+    )
+    .await;
+    assert!(
+        pdf.starts_with(b"%PDF"),
+        "the public version is public: {} bytes",
+        pdf.len()
+    );
     assert_eq!(hex::encode(Sha512::digest(&pdf)), sha);
-    let check = "query($h: String!) { verifyMinutes(sha512: $h) { meetingId version superseded } }";
+    let public_text = text_of(&pdf);
+    assert!(
+        public_text.contains("Die Sitzung endete um 19:45 Uhr."),
+        "{public_text}"
+    );
+    assert!(
+        !public_text.contains("LEAKGRUND"),
+        "the public PDF leaks: {public_text}"
+    );
+    let check = "query($h: String!) { verifyMinutes(sha512: $h) { meetingId version superseded publicVersion } }";
     let verified = desk
         .ok(None, check, json!({ "h": sha.to_uppercase() }))
         .await;
     assert_eq!(verified["verifyMinutes"]["meetingId"], meeting.as_str());
+    assert_eq!(verified["verifyMinutes"]["publicVersion"], true);
+    let whole = desk.ok(None, check, json!({ "h": full_sha })).await;
+    assert!(
+        whole["verifyMinutes"].is_null(),
+        "the public cannot authenticate the whole minutes: {whole}"
+    );
+    let whole = desk.ok(clerk, check, json!({ "h": full_sha })).await;
+    assert_eq!(whole["verifyMinutes"]["publicVersion"], false);
     let mut forged = pdf.to_vec();
     forged.extend_from_slice(b"\n% altered");
     let unknown = desk
@@ -1131,6 +1242,13 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     );
     let published = desk.ok(None, desk_query, json!({ "m": meeting })).await;
     assert_eq!(published["meetingDesk"]["minutes"][0]["state"], "approved");
+    assert_eq!(
+        published["meetingDesk"]["minutes"][0]["closedContent"], "",
+        "{published}"
+    );
+    assert!(!published.to_string().contains("LEAKGRUND"), "{published}");
+    let staff_view = desk.ok(clerk, desk_query, json!({ "m": meeting })).await;
+    assert!(staff_view.to_string().contains("LEAKGRUND"));
     assert!(
         published["meetingDesk"]["minutes"][0]["publicContent"]
             .as_str()
@@ -1148,6 +1266,10 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert!(
         page.contains("Niederschrift") && page.contains("Die Sitzung endete um 19:45 Uhr."),
         "{page}"
+    );
+    assert!(
+        !page.contains("LEAKGRUND"),
+        "the public meeting page leaks: {page}"
     );
     let check_url = format!("{}t/alpha/niederschrift-pruefen", desk.server.base);
     let upload = |bytes: Vec<u8>| {

@@ -220,7 +220,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let local_council = database
         .as_ref()
         .filter(|_| runs(ServiceRole::Tenants))
-        .map(|db| Arc::new(CouncilService::new(db.clone())));
+        .map(|db| Arc::new(CouncilService::new(db.clone()).with_mail_waker(mail_waker.clone())));
     let council: Option<Arc<dyn CouncilApi>> = match &local_council {
         Some(local) => Some(local.clone()),
         None if runs(ServiceRole::Gateway)

@@ -5,6 +5,7 @@ use super::german;
 use plenum_errors::{ServiceError, ServiceResult};
 use plenum_identity::Identity;
 use plenum_tenants::council::model::*;
+use plenum_tenants::council::workflow::{MeetingDesk, Read, read_as};
 use plenum_tenants::council::{CouncilApi, Filter, ListQuery, MAX_PAGE_SIZE, Relation, SortBy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -592,6 +593,29 @@ pub async fn build(
                 .map(|i| item_json(&f, i))
                 .collect();
             let approved = m.minutes_state == MinutesState::Approved;
+            // The text the clerk wrote and the council approved, when there is one: the
+            // newest approved version, or for a draft the newest version.
+            let desk: MeetingDesk =
+                read_as(c.api, c.caller, c.tenant, Read::Meeting { meeting_id: id }).await?;
+            let text: Vec<String> = desk
+                .minutes
+                .iter()
+                .find(|v| !approved || v.state == "approved")
+                .map(|v| {
+                    let closed = if public_only {
+                        ""
+                    } else {
+                        v.closed_content.as_str()
+                    };
+                    [v.public_content.as_str(), closed]
+                        .iter()
+                        .flat_map(|t| t.split("\n\n"))
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
             Ok(Built {
                 data: json!({
                     "letterhead": lh,
@@ -604,6 +628,7 @@ pub async fn build(
                     "status": if approved { "genehmigt" } else { "Entwurf" },
                     "attendance": attendance,
                     "items": items,
+                    "text": text,
                 }),
                 owner_kind: FileOwner::Meeting,
                 owner_id: id,

@@ -75,11 +75,13 @@ fn meeting_url(ctx: &Context<'_>, meeting: Uuid) -> Result<String> {
     Ok(base.page(Page::Meeting(&meeting.to_string())).to_string())
 }
 
-/// Renders and stores a document as the caller; answers the stored version.
+/// Renders and stores a document as the caller (with `public_only`, its public version,
+/// stored as a public file); answers the stored version.
 async fn generate(
     ctx: &Context<'_>,
     kind: DocumentKind,
     id: Uuid,
+    public_only: bool,
 ) -> Result<plenum_documents::FileVersion> {
     let council = council(ctx)?;
     backends(ctx)
@@ -90,7 +92,7 @@ async fn generate(
             GenerateRequest {
                 kind,
                 id,
-                public_only: false,
+                public_only,
             },
         )
         .await
@@ -268,7 +270,7 @@ impl WorkflowMutation {
         };
         let report: wf::InvitationReport = run(council, command).await?;
         // The PDF follows the sent invitation: a refused sending leaves no document behind.
-        let pdf = generate(ctx, DocumentKind::Invitation, meeting_id).await?;
+        let pdf = generate(ctx, DocumentKind::Invitation, meeting_id, false).await?;
         Ok(InvitationReport {
             invitation_file_id: Some(pdf.file_id),
             ..report.into()
@@ -355,7 +357,8 @@ impl WorkflowMutation {
     }
 
     /// Approves the minutes in a later meeting, which locks them (the database refuses
-    /// every later change), renders the PDF and records its SHA-512 for `verifyMinutes`.
+    /// every later change), renders the PDF and its public version (published as the
+    /// meeting's results protocol) and records both SHA-512 checksums for `verifyMinutes`.
     async fn approve_minutes(
         &self,
         ctx: &Context<'_>,
@@ -396,7 +399,7 @@ impl WorkflowMutation {
     async fn create_extract(&self, ctx: &Context<'_>, agenda_item_id: ID) -> Result<Extract> {
         let council = council(ctx)?;
         let item = id(&agenda_item_id, "agendaItemId")?;
-        let pdf = generate(ctx, DocumentKind::Extract, item).await?;
+        let pdf = generate(ctx, DocumentKind::Extract, item, false).await?;
         let command = Command::RecordExtract {
             agenda_item_id: item,
             file_id: Some(pdf.file_id),
@@ -444,18 +447,22 @@ impl WorkflowMutation {
     }
 }
 
-/// Renders approved minutes and records the PDF's checksum.
+/// Renders approved minutes, whole and public, and records each PDF's checksum.
 async fn record_pdf(ctx: &Context<'_>, approved: wf::Minutes) -> Result<Minutes> {
     let council = council(ctx)?;
-    let pdf = generate(ctx, DocumentKind::Minutes, approved.meeting_id).await?;
-    let command = Command::RecordMinutesPdf {
-        meeting_id: approved.meeting_id,
-        version: approved.version,
-        sha512: pdf.sha512,
-        file_id: Some(pdf.file_id),
-    };
-    let m: wf::Minutes = run(council, command).await?;
-    Ok(m.into())
+    let mut recorded = approved;
+    for public in [false, true] {
+        let pdf = generate(ctx, DocumentKind::Minutes, recorded.meeting_id, public).await?;
+        let command = Command::RecordMinutesPdf {
+            meeting_id: recorded.meeting_id,
+            version: recorded.version,
+            sha512: pdf.sha512,
+            file_id: Some(pdf.file_id),
+            public,
+        };
+        recorded = run(council, command).await?;
+    }
+    Ok(recorded.into())
 }
 
 #[derive(Default)]

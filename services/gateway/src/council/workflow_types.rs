@@ -372,9 +372,13 @@ pub struct Minutes {
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
     pub approved_in_meeting_id: Option<Uuid>,
-    /// SHA-512 of the approved PDF; anyone can check a copy with `verifyMinutes`.
+    /// SHA-512 of the approved PDF with the non-public part; those who may read that part
+    /// can check a copy with `verifyMinutes`.
     pub pdf_sha512: Option<String>,
     pub pdf_file_id: Option<Uuid>,
+    /// SHA-512 of the public version's PDF (the published file); anyone can check a copy.
+    pub public_pdf_sha512: Option<String>,
+    pub public_pdf_file_id: Option<Uuid>,
 }
 
 impl From<wf::Minutes> for Minutes {
@@ -391,6 +395,8 @@ impl From<wf::Minutes> for Minutes {
             approved_in_meeting_id: m.approved_in_meeting_id,
             pdf_sha512: m.pdf_sha512,
             pdf_file_id: m.pdf_file_id,
+            public_pdf_sha512: m.public_pdf_sha512,
+            public_pdf_file_id: m.public_pdf_file_id,
         }
     }
 }
@@ -403,6 +409,8 @@ pub struct MinutesCheck {
     pub approved_at: DateTime<Utc>,
     /// A later version corrected these minutes.
     pub superseded: bool,
+    /// The copy is of the public version (without the non-public part).
+    pub public_version: bool,
 }
 
 impl From<wf::MinutesCheck> for MinutesCheck {
@@ -412,6 +420,7 @@ impl From<wf::MinutesCheck> for MinutesCheck {
             version: m.version,
             approved_at: m.approved_at,
             superseded: m.superseded,
+            public_version: m.public_version,
         }
     }
 }

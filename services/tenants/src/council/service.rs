@@ -40,11 +40,19 @@ const IMPORT_ORDER: [Kind; 10] = [
 #[derive(Clone)]
 pub struct CouncilService {
     db: Database,
+    /// Asks this process's mail sender for a round after a command queued mail.
+    mail: Option<crate::mail::Waker>,
 }
 
 impl CouncilService {
     pub fn new(db: Database) -> Self {
-        CouncilService { db }
+        CouncilService { db, mail: None }
+    }
+
+    /// Invitations go out at once instead of at the sender's next periodic round.
+    pub fn with_mail_waker(mut self, waker: crate::mail::Waker) -> Self {
+        self.mail = Some(waker);
+        self
     }
 
     async fn tx(&self, tenant: Uuid) -> ServiceResult<TenantTx> {
@@ -987,8 +995,12 @@ impl CouncilApi for CouncilService {
     ) -> ServiceResult<Value> {
         let tx = self.tx(tenant).await?;
         let viewer = Viewer::resolve(&tx, caller).await?;
+        let sends_mail = command.sends_mail();
         let answer = super::workflow::run(&tx, caller, &viewer, command).await?;
         tx.commit().await.map_err(db_error)?;
+        if let (true, Some(waker)) = (sends_mail, &self.mail) {
+            waker.wake();
+        }
         Ok(answer)
     }
 

@@ -94,12 +94,15 @@ pub enum Command {
         closed_content: String,
         reason: String,
     },
-    /// The checksum of the approved version's PDF, once. → [`Minutes`]
+    /// The checksum of the approved version's PDF (the whole one, or with `public` the
+    /// public version), each once. → [`Minutes`]
     RecordMinutesPdf {
         meeting_id: Uuid,
         version: i32,
         sha512: String,
         file_id: Option<Uuid>,
+        #[serde(default)]
+        public: bool,
     },
     /// → [`Extract`]
     RecordExtract {
@@ -120,6 +123,16 @@ pub enum Command {
         percent: i32,
         text: String,
     },
+}
+
+impl Command {
+    /// Whether carrying it out may queue mail.
+    pub fn sends_mail(&self) -> bool {
+        matches!(
+            self,
+            Command::SendInvitation { .. } | Command::ReportAbsence { .. }
+        )
+    }
 }
 
 /// Something the Sitzungsdienst tells. The comment names the answer.
@@ -313,6 +326,9 @@ pub struct Minutes {
     pub approved_in_meeting_id: Option<Uuid>,
     pub pdf_sha512: Option<String>,
     pub pdf_file_id: Option<Uuid>,
+    /// The public version's PDF (without the non-public part).
+    pub public_pdf_sha512: Option<String>,
+    pub public_pdf_file_id: Option<Uuid>,
 }
 
 /// A verified PDF: which approved minutes it is.
@@ -323,6 +339,8 @@ pub struct MinutesCheck {
     pub approved_at: DateTime<Utc>,
     /// Whether a later version corrected it.
     pub superseded: bool,
+    /// The copy is of the public version (without the non-public part).
+    pub public_version: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

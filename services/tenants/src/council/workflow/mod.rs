@@ -110,7 +110,10 @@ pub(crate) async fn run(
             version,
             sha512,
             file_id,
-        } => json(session::record_minutes_pdf(&ctx, meeting_id, version, sha512, file_id).await?),
+            public,
+        } => json(
+            session::record_minutes_pdf(&ctx, meeting_id, version, sha512, file_id, public).await?,
+        ),
         Command::RecordExtract {
             agenda_item_id,
             file_id,

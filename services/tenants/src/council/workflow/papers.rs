@@ -639,7 +639,14 @@ pub(crate) async fn work_list(ctx: &Ctx<'_>) -> ServiceResult<WorkList> {
          WHERE s.paper_id = t.id AND s.state = 'rejected' AND s.round = (SELECT max(round) \
          FROM paper_step x WHERE x.paper_id = t.id)) ORDER BY t.reference"
     );
-    for object in store::fetch(ctx.tx, Kind::Paper, sql).await? {
+    let returned: Vec<Uuid> = store::fetch(ctx.tx, Kind::Paper, sql)
+        .await?
+        .iter()
+        .map(Object::id)
+        .collect();
+    // Only what the visibility rule lets the caller read: a draft is its authors' and the
+    // clerks', not every staff member's of the department.
+    for object in super::super::query::load(ctx.tx, ctx.viewer, Kind::Paper, &returned).await? {
         if let Object::Paper(p) = object {
             list.returned.push(workflow_of(ctx.tx, &p, true).await?);
         }

@@ -94,13 +94,17 @@ CREATE TABLE minutes (
     approved_by   text,
     -- The meeting in which the council approved them.
     approved_in_meeting_id uuid REFERENCES meeting (id),
-    -- SHA-512 (hex) of the approved PDF, recorded once after approval.
+    -- SHA-512 (hex) of the approved PDF, recorded once after approval: the whole minutes
+    -- (for members and staff) and the public version (what the public downloads).
     pdf_sha512    text CHECK (pdf_sha512 ~ '^[0-9a-f]{128}$'),
     pdf_file_id   uuid,
+    public_pdf_sha512 text CHECK (public_pdf_sha512 ~ '^[0-9a-f]{128}$'),
+    public_pdf_file_id uuid,
     PRIMARY KEY (meeting_id, version),
     CHECK ((state = 'approved') = (approved_at IS NOT NULL))
 );
 CREATE INDEX minutes_pdf ON minutes (pdf_sha512) WHERE pdf_sha512 IS NOT NULL;
+CREATE INDEX minutes_public_pdf ON minutes (public_pdf_sha512) WHERE public_pdf_sha512 IS NOT NULL;
 
 CREATE FUNCTION minutes_locked() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -112,8 +116,13 @@ BEGIN
         RETURN OLD;
     END IF;
     IF OLD.state = 'approved' THEN
-        -- The one change after approval: the hash of the approved PDF, once.
-        IF OLD.pdf_sha512 IS NULL AND NEW.pdf_sha512 IS NOT NULL
+        -- The one change after approval: the checksums of the approved PDFs, each once.
+        IF (OLD.pdf_sha512 IS NULL OR NEW.pdf_sha512 IS NOT DISTINCT FROM OLD.pdf_sha512)
+           AND (OLD.pdf_file_id IS NULL OR NEW.pdf_file_id IS NOT DISTINCT FROM OLD.pdf_file_id)
+           AND (OLD.public_pdf_sha512 IS NULL
+                OR NEW.public_pdf_sha512 IS NOT DISTINCT FROM OLD.public_pdf_sha512)
+           AND (OLD.public_pdf_file_id IS NULL
+                OR NEW.public_pdf_file_id IS NOT DISTINCT FROM OLD.public_pdf_file_id)
            AND (NEW.meeting_id, NEW.version, NEW.state, NEW.public_content, NEW.closed_content, NEW.reason, NEW.created_at,
                 NEW.created_by, NEW.approved_at, NEW.approved_by, NEW.approved_in_meeting_id)
                IS NOT DISTINCT FROM

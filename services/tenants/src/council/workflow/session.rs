@@ -354,7 +354,18 @@ pub(crate) async fn minutes_for(ctx: &Ctx<'_>, meeting: &Meeting) -> ServiceResu
     if all.is_empty() {
         return Ok(all);
     }
-    let sees_closed = ctx.viewer.is_staff()
+    if !sees_closed(ctx, meeting).await? {
+        for m in &mut all {
+            m.closed_content.clear();
+        }
+    }
+    Ok(all)
+}
+
+/// Whether the caller may read the non-public part of the meeting's minutes: staff, and
+/// whoever sees one of its non-public items.
+async fn sees_closed(ctx: &Ctx<'_>, meeting: &Meeting) -> ServiceResult<bool> {
+    Ok(ctx.viewer.is_staff()
         || query::related(
             ctx.tx,
             ctx.viewer,
@@ -363,13 +374,7 @@ pub(crate) async fn minutes_for(ctx: &Ctx<'_>, meeting: &Meeting) -> ServiceResu
         )
         .await?
         .iter()
-        .any(|o| matches!(o, Object::AgendaItem(a) if !a.fields.public));
-    if !sees_closed {
-        for m in &mut all {
-            m.closed_content.clear();
-        }
-    }
-    Ok(all)
+        .any(|o| matches!(o, Object::AgendaItem(a) if !a.fields.public)))
 }
 
 fn check_content(public: &str, closed: &str) -> ServiceResult<()> {
@@ -670,6 +675,7 @@ pub(crate) async fn record_minutes_pdf(
     version: i32,
     sha512: String,
     file_id: Option<Uuid>,
+    public: bool,
 ) -> ServiceResult<Minutes> {
     ctx.require(Operation::WriteMeeting, "recording the minutes' PDF")?;
     locked_meeting(ctx, meeting_id).await?;
@@ -684,6 +690,22 @@ pub(crate) async fn record_minutes_pdf(
     if target.state != "approved" {
         return Err(conflict("only approved minutes have a checked PDF"));
     }
+    let recorded = if public {
+        &target.public_pdf_sha512
+    } else {
+        &target.pdf_sha512
+    };
+    if recorded.is_some() {
+        return Err(conflict(
+            "the checksum of this version's PDF is recorded already; it never changes",
+        ));
+    }
+    // Column names from this code only; the database refuses a second recording as well.
+    let (hash_column, file_column) = if public {
+        ("public_pdf_sha512", "public_pdf_file_id")
+    } else {
+        ("pdf_sha512", "pdf_file_id")
+    };
     let mut sql = Sql::default();
     let v = [
         sql.bind(sha512.clone()),
@@ -691,9 +713,8 @@ pub(crate) async fn record_minutes_pdf(
         sql.bind(meeting_id),
         sql.bind(version),
     ];
-    // A second recording is refused by the database: the hash is set once.
     sql.text = format!(
-        "UPDATE minutes SET pdf_sha512 = {}, pdf_file_id = {} WHERE meeting_id = {} AND \
+        "UPDATE minutes SET {hash_column} = {}, {file_column} = {} WHERE meeting_id = {} AND \
          version = {}",
         v[0], v[1], v[2], v[3]
     );
@@ -703,14 +724,18 @@ pub(crate) async fn record_minutes_pdf(
         meeting_id,
         "pdf_recorded",
         None,
-        json!({ "version": version, "sha512": sha512 }),
+        json!({ "version": version, "sha512": sha512, "public": public }),
     )
     .await?;
-    Ok(Minutes {
-        pdf_sha512: Some(sha512),
-        pdf_file_id: file_id,
-        ..target
-    })
+    let mut updated = target;
+    if public {
+        updated.public_pdf_sha512 = Some(sha512);
+        updated.public_pdf_file_id = file_id;
+    } else {
+        updated.pdf_sha512 = Some(sha512);
+        updated.pdf_file_id = file_id;
+    }
+    Ok(updated)
 }
 
 pub(crate) async fn verify_minutes(
@@ -722,17 +747,26 @@ pub(crate) async fn verify_minutes(
     let p = sql.bind(sha512);
     sql.text = format!(
         "SELECT jsonb_build_object('meeting_id', m.meeting_id, 'version', m.version, \
-         'approved_at', m.approved_at, 'superseded', EXISTS (SELECT 1 FROM minutes n \
-         WHERE n.meeting_id = m.meeting_id AND n.version > m.version AND n.state = 'approved')) \
-         AS j FROM minutes m WHERE m.pdf_sha512 = {p} AND m.state = 'approved'"
+         'approved_at', m.approved_at, \
+         'public_version', m.public_pdf_sha512 IS NOT DISTINCT FROM {p}, \
+         'superseded', EXISTS (SELECT 1 FROM minutes n WHERE n.meeting_id = m.meeting_id \
+         AND n.version > m.version AND n.state = 'approved')) \
+         AS j FROM minutes m WHERE (m.pdf_sha512 = {p} OR m.public_pdf_sha512 = {p}) \
+         AND m.state = 'approved'"
     );
     let found: Vec<MinutesCheck> = rows(ctx.tx, sql).await?;
     for check in found {
-        // Only a meeting the caller may see is confirmed.
-        if !query::load(ctx.tx, ctx.viewer, Kind::Meeting, &[check.meeting_id])
-            .await?
-            .is_empty()
-        {
+        // Only a meeting the caller may see is confirmed, and a copy of the whole minutes
+        // only to those who may read its non-public part: the public cannot authenticate a
+        // leaked confidential text here.
+        let Some(Object::Meeting(meeting)) =
+            query::load(ctx.tx, ctx.viewer, Kind::Meeting, &[check.meeting_id])
+                .await?
+                .pop()
+        else {
+            continue;
+        };
+        if check.public_version || sees_closed(ctx, &meeting).await? {
             return Ok(Some(check));
         }
     }
