@@ -2,10 +2,12 @@
 // playwright-core): a visitor checks a PDF of approved minutes by uploading it, an author
 // signs in through the real OpenID provider and reads the department's work list, and
 // axe-core (WCAG 2.1 A/AA) checks the check page, the work list and the meeting page with its
-// minutes and tasks. Driven by tests/e2e/sitzungsdienst.rs, which checks what this prints
-// (one JSON object on stdout).
+// minutes and tasks; a clerk signs in and works a meeting's desk: standing items, a proposed
+// paper onto the agenda, the invitation sent and its delivery watched. Driven by
+// tests/e2e/sitzungsdienst.rs, which checks what this prints (one JSON object on stdout).
 //   node sitzungsdienst.mjs <config.json>
-// config: { base, username, password, pdf, forged, meeting }
+// config: { base, username, password, clerk, clerkPassword, pdf, forged, meeting, deskMeeting,
+//           deliveries }
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +76,40 @@ try {
     out.workList = await mainText(page);
     out.navHasWorkList = ((await page.textContent('nav')) || '').includes('Meine Aufgaben');
     await axe(page, 'work-list');
+    // An author is no clerk: the desk refuses.
+    const refused = await page.goto(`${base}sitzungsdienst/${config.deskMeeting}`);
+    out.authorDeskStatus = refused.status();
+    await context.close();
+  }
+  {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    const desk = `${base}sitzungsdienst/${config.deskMeeting}`;
+    await page.goto(desk);
+    await page.fill('input[name=username]', config.clerk);
+    await page.fill('input[name=password]', config.clerkPassword);
+    await Promise.all([page.waitForURL(desk), page.click('button[type=submit]')]);
+    out.deskBefore = await mainText(page);
+    await axe(page, 'desk');
+    await Promise.all([page.waitForURL('**erledigt=template'),
+      page.click('text=Ständige Tagesordnungspunkte übernehmen')]);
+    await page.check('input[name=beratung] >> nth=0');
+    await Promise.all([page.waitForURL('**erledigt=agenda'),
+      page.click('text=Auf die Tagesordnung setzen')]);
+    out.deskAgenda = await page.textContent('ol.plain');
+    await Promise.all([page.waitForURL('**erledigt=invitation'),
+      page.click('text=Einladung versenden')]);
+    out.deskNotice = await page.textContent('p.notice');
+    // The sender delivers in the background: reload until every mail shows delivered.
+    for (let i = 0; i < 50; i += 1) {
+      out.delivered = await page.locator('td.delivery-sent').count();
+      if (out.delivered >= config.deliveries) break;
+      await page.waitForTimeout(300);
+      await page.reload();
+    }
+    out.deskAfter = await mainText(page);
+    await axe(page, 'desk-after');
     await context.close();
   }
 } catch (e) {

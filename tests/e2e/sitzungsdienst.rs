@@ -1434,6 +1434,31 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     );
 
     // ----- The portal pages in Chromium ------------------------------------------------
+    // A second paper for the committee's next meeting, which the clerk works in the browser:
+    // a Mitteilungsvorlage needs no signatures, so its author releases it directly.
+    let notice = desk
+        .ok(
+            author,
+            "mutation($d: ID!, $day: NaiveDate!) { createPaper(input: { title: \"Sachstand Breitbandausbau\", \
+             paperType: \"Mitteilungsvorlage\", paperDate: $day, departmentId: $d, public: true }) { id reference } }",
+            json!({ "d": bau, "day": today }),
+        )
+        .await["createPaper"]
+        .clone();
+    desk.ok(
+        author,
+        "mutation($p: ID!, $o: ID!) { createConsultation(input: { paperId: $p, organizationId: $o, \
+         role: NOTICE, authoritative: false, position: 1, consultationState: PLANNED }) { id } }",
+        json!({ "p": notice["id"], "o": ba }),
+    )
+    .await;
+    desk.ok(
+        author,
+        "mutation($p: ID!) { releasePaper(paperId: $p) { releaseState } }",
+        json!({ "p": notice["id"] }),
+    )
+    .await;
+    let mails_before = sink.received().len();
     desk.ok(
         clerk,
         "mutation($i: ID!, $d: ID!, $due: NaiveDate!) { createDecisionTask(agendaItemId: $i, \
@@ -1454,6 +1479,10 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         "pdf": genuine_file,
         "forged": forged_file,
         "meeting": meeting,
+        "clerk": "alpha-clerk",
+        "clerkPassword": "alpha-clerk-pw",
+        "deskMeeting": later_meeting,
+        "deliveries": 4,
     });
     let config_file = dir.join("config.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
@@ -1491,6 +1520,46 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     );
     assert!(text("workList").contains("Auszug (PDF)"), "{browser:#}");
     assert_eq!(browser["navHasWorkList"], true);
+    assert_eq!(
+        browser["authorDeskStatus"], 403,
+        "only clerks work the desk"
+    );
+    assert!(
+        text("deskBefore").contains("Sachstand Breitbandausbau"),
+        "{browser:#}"
+    );
+    assert!(text("deskBefore").contains("Ladungsfrist"), "{browser:#}");
+    let agenda_text = text("deskAgenda");
+    assert!(
+        agenda_text.contains("Ö 1 Eröffnung der Sitzung"),
+        "{agenda_text}"
+    );
+    assert!(
+        agenda_text.contains("Ö 3 Sachstand Breitbandausbau"),
+        "{agenda_text}"
+    );
+    assert!(
+        text("deskNotice").contains("Die Einladung ist versandt."),
+        "{browser:#}"
+    );
+    assert_eq!(browser["delivered"], 4, "{browser:#}");
+    assert!(
+        text("deskAfter").contains("clara.oezdemir@example.de"),
+        "{browser:#}"
+    );
+    until("the second meeting's invitations", || async {
+        sink.received().len() >= mails_before + 4
+    })
+    .await;
+    assert!(
+        sink.received()[mails_before..]
+            .iter()
+            .all(|(_, m)| m["body"].as_str().unwrap().contains(&format!(
+                "(Vorlage {})",
+                notice["reference"].as_str().unwrap()
+            ))),
+        "the invitation's agenda names the paper"
+    );
     for page in browser["axe"].as_array().unwrap() {
         assert_eq!(
             page["violations"],

@@ -32,6 +32,8 @@ pub enum Page<'a> {
     WorkList,
     /// Anyone checks a PDF against the recorded hash of approved minutes.
     MinutesCheck,
+    /// The clerk's desk for one meeting: deadlines, agenda, invitation, delivery.
+    MeetingDesk(&'a str),
     /// iCal of all meetings of the tenant.
     MeetingsIcal,
     /// iCal of one committee's meetings.
@@ -68,6 +70,7 @@ impl Page<'_> {
             Page::Amtsinfo => "amtsinfo".into(),
             Page::WorkList => "arbeitsliste".into(),
             Page::MinutesCheck => "niederschrift-pruefen".into(),
+            Page::MeetingDesk(id) => with("sitzungsdienst", id),
             Page::MeetingsIcal => "sitzungen.ics".into(),
             Page::CommitteeIcal(id) => format!("gremien/{id}/sitzungen.ics"),
             Page::PersonalIcal(token) => format!("ratsinfo/kalender/{token}.ics"),
@@ -97,6 +100,7 @@ impl Page<'_> {
             ("papers_atom", _) => Page::PapersAtom,
             ("decisions_atom", _) => Page::DecisionsAtom,
             ("meeting", Some(id)) => Page::Meeting(id),
+            ("desk", Some(id)) => Page::MeetingDesk(id),
             ("paper", Some(id)) => Page::Paper(id),
             ("committee", Some(id)) => Page::Committee(id),
             ("person", Some(id)) => Page::Person(id),

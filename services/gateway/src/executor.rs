@@ -26,7 +26,9 @@ fn first_error(errors: &Value) -> Option<ServiceError> {
     let message = first["message"].as_str().unwrap_or("error").to_owned();
     let code = serde_json::from_value::<ErrorCode>(first["extensions"]["code"].clone())
         .unwrap_or(ErrorCode::Internal);
-    Some(ServiceError::new(code, message))
+    let mut error = ServiceError::new(code, message);
+    error.field = first["extensions"]["field"].as_str().map(str::to_owned);
+    Some(error)
 }
 
 #[async_trait::async_trait]

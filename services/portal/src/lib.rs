@@ -257,6 +257,7 @@ impl Portal {
                     "csrf": u.csrf,
                     "member": roles.contains(&"member"),
                     "staff": staff,
+                    "clerk": roles.contains(&"clerk"),
                 }),
                 None => Value::Null,
             },

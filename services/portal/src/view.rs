@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "work_list.html",
         include_str!("../templates/work_list.html"),
     ),
+    ("desk.html", include_str!("../templates/desk.html")),
     (
         "minutes_check.html",
         include_str!("../templates/minutes_check.html"),

@@ -4,6 +4,7 @@
 
 mod amtsinfo;
 mod calendar;
+mod desk;
 mod feeds;
 mod legal;
 mod meeting;
@@ -50,6 +51,7 @@ pub(crate) fn routes() -> Router<Arc<Portal>> {
         .route("/ratsinfo/kalender/{token}", get(feeds::personal))
         .route("/amtsinfo", get(amtsinfo::page))
         .route("/arbeitsliste", get(work_list::page))
+        .route("/sitzungsdienst/{id}", get(desk::page).post(desk::act))
         .route(
             "/niederschrift-pruefen",
             get(minutes_check::form).post(minutes_check::upload).layer(

@@ -1,0 +1,219 @@
+//! The clerk's desk for one meeting ("Sitzungsdienst"): the deadlines of the rules of
+//! procedure, room conflicts, the agenda with the papers due in the committee, the standing
+//! items, sending the invitation (with a reason when late) and the delivery of every mail.
+//! Each action is one form posting one GraphQL mutation as the signed-in clerk, guarded by
+//! the session's anti-forgery token, and answered with a redirect back to the desk
+//! (post/redirect/get), or with the desk and the refusal in German.
+
+use super::ratsinfo::sign_in_first;
+use crate::{PortalState, Req, signin};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use plenum_errors::{ErrorCode, ServiceError};
+use plenum_urls::Page;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const DESK: &str = "meeting(id: $id) {
+        id name number startAt endAt state minutesState
+        organizations { id name }
+        location { description room }
+        agendaItems { id number title public result }
+    }
+    meetingDesk(meetingId: $id) {
+        invitationDeadline announcementDeadline
+        proposals { consultationId paperId reference title public }
+        roomConflicts { meetingId name startAt }
+        quorum { seats present required reached }
+        mailDeliveries { toName toAddress subject state attempts lastResponse sentAt nextAttemptAt }
+    }";
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DeskQuery {
+    /// What the last action did, shown once after the redirect.
+    erledigt: Option<String>,
+}
+
+fn is_clerk(data: &Value) -> bool {
+    data["me"]["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r == "clerk")
+}
+
+pub(crate) async fn page(
+    State(portal): PortalState,
+    req: Req,
+    Path(id): Path<String>,
+    Query(q): Query<DeskQuery>,
+) -> Response {
+    let notice = q.erledigt.filter(|n| {
+        matches!(
+            n.as_str(),
+            "template" | "agenda" | "invitation" | "invitation-late"
+        )
+    });
+    show(
+        &portal,
+        &req,
+        &id,
+        notice.map(|n| format!("desk-done-{n}")),
+        None,
+    )
+    .await
+}
+
+/// The desk with an optional notice (a message id) or refusal (text).
+async fn show(
+    portal: &crate::Portal,
+    req: &Req,
+    id: &str,
+    notice: Option<String>,
+    refusal: Option<String>,
+) -> Response {
+    if req.user.is_none() {
+        return sign_in_first(req);
+    }
+    let data = match portal
+        .data(req, "$id: ID!", DESK, json!({ "id": id }))
+        .await
+    {
+        Ok(d) => d,
+        Err(f) => return portal.failed(req, f),
+    };
+    if !is_clerk(&data) {
+        return portal.message(req, StatusCode::FORBIDDEN, "error-clerk-only");
+    }
+    if data["meeting"].is_null() {
+        return portal.failed(req, crate::Failed::NotFound);
+    }
+    let today = crate::view::today().to_string();
+    let late = data["meetingDesk"]["invitationDeadline"]
+        .as_str()
+        .is_some_and(|d| d < today.as_str());
+    let status = if refusal.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut response = portal.render(
+        req,
+        "desk.html",
+        "calendar",
+        &data,
+        json!({
+            "meeting": data["meeting"],
+            "desk": data["meetingDesk"],
+            "late": late,
+            "notice": notice,
+            "refusal": refusal,
+        }),
+    );
+    *response.status_mut() = status;
+    response
+}
+
+/// The refusal of an action, in the clerk's language: the common ones by code and field,
+/// the rest with the service's own words.
+fn refusal_text(error: &ServiceError) -> String {
+    match (error.code, error.field.as_deref()) {
+        (ErrorCode::ValidationFailed, Some("lateReason")) => {
+            "Die Ladungsfrist ist abgelaufen. Eine Einladung kann jetzt nur mit einer \
+             Begründung versandt werden, die festgehalten wird."
+                .to_owned()
+        }
+        (ErrorCode::Forbidden, _) => "Ihre Rolle erlaubt diese Aktion nicht.".to_owned(),
+        (ErrorCode::Conflict, _) => format!("Nicht möglich: {}", error.message),
+        _ => format!("Die Aktion wurde abgelehnt: {}", error.message),
+    }
+}
+
+pub(crate) async fn act(
+    State(portal): PortalState,
+    req: Req,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(user) = &req.user else {
+        return sign_in_first(&req);
+    };
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let value = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    if value("csrf") != Some(user.csrf.as_str()) {
+        return portal.message(&req, StatusCode::FORBIDDEN, "error-form-expired");
+    }
+    let (mutation, variables, done) = match value("aktion") {
+        Some("template") => (
+            "mutation($id: ID!) { applyAgendaTemplate(meetingId: $id) { id } }",
+            json!({ "id": id }),
+            "template",
+        ),
+        Some("agenda") => {
+            let chosen: Vec<&str> = form
+                .iter()
+                .filter(|(k, _)| k == "beratung")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            if chosen.is_empty() {
+                let text = "Bitte wählen Sie mindestens eine Vorlage aus.".to_owned();
+                return show(&portal, &req, &id, None, Some(text)).await;
+            }
+            (
+                "mutation($id: ID!, $c: [ID!]!) { addToAgenda(meetingId: $id, consultationIds: $c) { id } }",
+                json!({ "id": id, "c": chosen }),
+                "agenda",
+            )
+        }
+        Some("invitation") => {
+            let reason = value("begruendung")
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            (
+                "mutation($id: ID!, $r: String) { sendInvitation(meetingId: $id, lateReason: $r) { late } }",
+                json!({ "id": id, "r": reason }),
+                "invitation",
+            )
+        }
+        _ => return portal.message(&req, StatusCode::BAD_REQUEST, "error-form-expired"),
+    };
+    match portal
+        .gateway
+        .execute_json(&req.identity(), Some(&req.tenant), mutation, variables)
+        .await
+    {
+        Ok(answer) => {
+            let done = if answer["sendInvitation"]["late"] == true {
+                "invitation-late"
+            } else {
+                done
+            };
+            let to = format!(
+                "{}?erledigt={done}",
+                req.base.page(Page::MeetingDesk(&id)).path()
+            );
+            signin::redirect(&to, vec![])
+        }
+        Err(error) => show(&portal, &req, &id, None, Some(refusal_text(&error))).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_invitation_is_explained_in_german() {
+        let late = ServiceError::validation("lateReason", "the invitation deadline was …");
+        assert!(refusal_text(&late).starts_with("Die Ladungsfrist ist abgelaufen"));
+        let other = ServiceError::conflict("meeting BA/1 has no agenda yet");
+        assert_eq!(
+            refusal_text(&other),
+            "Nicht möglich: meeting BA/1 has no agenda yet"
+        );
+    }
+}
