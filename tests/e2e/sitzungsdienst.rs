@@ -374,7 +374,7 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         .unwrap()
         .to_owned();
     let sections = json!([
-        { "heading": "Sachverhalt", "content": "Das Feuerwehrhaus ist zu klein.\n<script>alert(1)</script>" },
+        { "heading": "Sachverhalt", "content": "Das Feuerwehrhaus ist **zu klein**.\n<script>alert(1)</script>" },
         { "heading": "Beschlussvorschlag", "content": "Der Bauausschuss empfiehlt dem Rat, den Neubau zu beschließen." },
         { "heading": "Finanzielle Auswirkungen", "content": "1,2 Mio. EUR im Haushalt 2027." },
     ]);
@@ -665,7 +665,7 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         .await
         .unwrap();
     assert!(
-        page.contains("Das Feuerwehrhaus ist zu klein."),
+        page.contains("Das Feuerwehrhaus ist <strong>zu klein</strong>."),
         "the sections are the paper's text"
     );
     assert!(
@@ -675,6 +675,10 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert!(
         !page.contains("<script>alert(1)</script>"),
         "a section's text reached the page unescaped"
+    );
+    assert!(
+        page.contains("<h3>Beschlussvorschlag</h3>"),
+        "sections keep their headings"
     );
 
     // ----- Meetings: a series with a room, a conflict, deadlines ---------------------
@@ -1005,10 +1009,30 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         (code.as_str(), &err["extensions"]["field"]),
         ("VALIDATION_FAILED", &json!("recusalIds"))
     );
+    // The public meeting page, cached for anonymous visitors, shows the result within
+    // seconds of its recording.
+    let meeting_page = format!("{}t/alpha/sitzungen/{meeting}", desk.server.base);
+    let before = reqwest::get(&meeting_page)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!before.contains("beschlossen"), "{before}");
     let decided = desk
         .ok(clerk, record, json!({ "i": item, "r": result }))
         .await["recordResult"]
         .clone();
+    until("the result on the public meeting page", || async {
+        reqwest::get(&meeting_page)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("beschlossen")
+    })
+    .await;
     assert_eq!(decided["result"], "APPROVED");
     assert_eq!(
         decided["resolutionText"], "Der Bauausschuss empfiehlt dem Rat, den Neubau zu beschließen.",

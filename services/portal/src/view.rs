@@ -156,6 +156,74 @@ pub(crate) fn long_date(lang: Lang, day: NaiveDate) -> String {
 }
 
 /// "1,2 MB": German decimal comma in both languages' numbers is wrong for English.
+/// A section of a paper as HTML: the text escaped first, then only the formatting authors
+/// type is turned into tags: blank lines part paragraphs, lines starting with "- " form a
+/// list, "1. " a numbered list, `**bold**` and a single line break stay. No other markup
+/// can come through, so no script reaches a page.
+pub(crate) fn formatted(text: &str) -> String {
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    }
+    fn inline(s: &str) -> String {
+        let escaped = escape(s);
+        let mut out = String::new();
+        let mut parts = escaped.split("**");
+        out.push_str(parts.next().unwrap_or_default());
+        let rest: Vec<&str> = parts.collect();
+        // Pairs of `**` make bold; an unpaired one stays as typed.
+        for (i, part) in rest.iter().enumerate() {
+            if i % 2 == 0 && i + 1 < rest.len() {
+                out.push_str("<strong>");
+                out.push_str(part);
+                out.push_str("</strong>");
+            } else if i % 2 == 0 {
+                out.push_str("**");
+                out.push_str(part);
+            } else {
+                out.push_str(part);
+            }
+        }
+        out
+    }
+    let numbered = |l: &str| {
+        l.split_once(". ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let mut html = String::new();
+    for block in text.replace("\r\n", "\n").split("\n\n") {
+        let lines: Vec<&str> = block
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        if lines.iter().all(|l| l.starts_with("- ")) {
+            html.push_str("<ul>");
+            for l in &lines {
+                html.push_str(&format!("<li>{}</li>", inline(&l[2..])));
+            }
+            html.push_str("</ul>");
+        } else if lines.iter().all(|l| numbered(l)) {
+            html.push_str("<ol>");
+            for l in &lines {
+                let (_, item) = l.split_once(". ").unwrap_or_default();
+                html.push_str(&format!("<li>{}</li>", inline(item)));
+            }
+            html.push_str("</ol>");
+        } else {
+            let body: Vec<String> = lines.iter().map(|l| inline(l)).collect();
+            html.push_str(&format!("<p>{}</p>", body.join("<br>")));
+        }
+    }
+    html
+}
+
 fn file_size(lang: Lang, bytes: i64) -> String {
     let (value, unit) = match bytes {
         b if b >= 1 << 20 => (b as f64 / (1 << 20) as f64, "MB"),
@@ -235,6 +303,9 @@ impl View {
                 .map(|(_, e)| e.to_uppercase())
                 .unwrap_or_default()
         });
+        env.add_filter("formatted", |text: &str| {
+            Value::from_safe_string(formatted(text))
+        });
         // Text with blank lines between paragraphs as a list of paragraphs.
         env.add_filter("paragraphs", |text: &str| {
             text.split("\n\n")
@@ -268,6 +339,28 @@ pub(crate) fn today() -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn section_text_keeps_its_formatting_and_nothing_else() {
+        let html = formatted(
+            "Der Rat **beschließt**:\n\n- den Neubau\n- die <script>alert(1)</script> Kosten\n\n1. erstens\n2. zweitens\nZeile & mehr",
+        );
+        assert_eq!(
+            html,
+            "<p>Der Rat <strong>beschließt</strong>:</p>\
+             <ul><li>den Neubau</li><li>die &lt;script&gt;alert(1)&lt;/script&gt; Kosten</li></ul>\
+             <p>1. erstens<br>2. zweitens<br>Zeile &amp; mehr</p>"
+        );
+        assert_eq!(
+            formatted("1. eins\n2. zwei"),
+            "<ol><li>eins</li><li>zwei</li></ol>"
+        );
+        assert_eq!(formatted("ein ** allein"), "<p>ein ** allein</p>");
+        assert_eq!(
+            formatted("<b onmouseover=x>"),
+            "<p>&lt;b onmouseover=x&gt;</p>"
+        );
+    }
 
     #[test]
     fn dates_are_german_wall_time_on_both_sides_of_the_clock_change() {

@@ -2,7 +2,7 @@
 //! (tagged, with title and language); approved minutes also as PDF/A-2a for archiving.
 
 mod data;
-pub mod german;
+pub use plenum_german as german;
 mod world;
 
 pub use data::{DocumentKind, Letterhead, PacketSection, build, packet};

@@ -64,7 +64,8 @@ pub(crate) async fn page(State(portal): PortalState, req: Req, Path(id): Path<St
             }}
             mainFile {{ {FILE_FIELDS} }}
             attachments {{ {FILE_FIELDS} }}
-        }}"
+        }}
+        paperWorkflow(paperId: $id) {{ sections {{ heading content }} }}"
     );
     let data = match portal
         .data(&req, "$id: ID!", &selection, json!({ "id": id }))
@@ -81,6 +82,6 @@ pub(crate) async fn page(State(portal): PortalState, req: Req, Path(id): Path<St
         "paper.html",
         "papers",
         &data,
-        json!({ "paper": data["paper"] }),
+        json!({ "paper": data["paper"], "sections": data["paperWorkflow"]["sections"] }),
     )
 }

@@ -2,66 +2,8 @@
 //! draft of the minutes. Dates and times in Europe/Berlin, written the German way.
 
 use super::super::model::{AgendaItem, Location, Meeting, Person};
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Europe::Berlin;
-
-const WEEKDAYS: [&str; 7] = [
-    "Montag",
-    "Dienstag",
-    "Mittwoch",
-    "Donnerstag",
-    "Freitag",
-    "Samstag",
-    "Sonntag",
-];
-const MONTHS: [&str; 12] = [
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
-
-fn weekday(day: Weekday) -> &'static str {
-    WEEKDAYS[day.num_days_from_monday() as usize]
-}
-
-/// "12.05.2026".
-pub(crate) fn short_date(day: NaiveDate) -> String {
-    day.format("%d.%m.%Y").to_string()
-}
-
-/// "Dienstag, 12. Mai 2026, 18:00 Uhr".
-pub(crate) fn long_date_time(at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&Berlin);
-    format!(
-        "{}, {}. {} {}, {:02}:{:02} Uhr",
-        weekday(local.weekday()),
-        local.day(),
-        MONTHS[local.month0() as usize],
-        local.year(),
-        local.hour(),
-        local.minute()
-    )
-}
-
-/// "12.05.2026, 18:00 Uhr".
-pub(crate) fn short_date_time(at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&Berlin);
-    format!(
-        "{}, {:02}:{:02} Uhr",
-        short_date(local.date_naive()),
-        local.hour(),
-        local.minute()
-    )
-}
+pub(crate) use plenum_german::{date_time as long_date_time, short_date, short_date_time};
 
 pub(crate) fn person_name(p: &Person) -> String {
     p.fields.display_name()
@@ -251,6 +193,7 @@ pub(crate) fn minutes_item(item: &AgendaItem, recused: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DateTime;
 
     #[test]
     fn dates_are_written_the_german_way_in_berlin_time() {

@@ -1,4 +1,5 @@
-//! Dates and times the German way, in the municipality's time zone (Europe/Berlin).
+//! Dates and times the German way, in the municipality's time zone (Europe/Berlin), for
+//! everything Plenum writes in German outside the portal's templates: PDFs, e-mails, minutes.
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Europe::Berlin;
@@ -52,6 +53,17 @@ pub fn date_time(at: DateTime<Utc>) -> String {
     format!(
         "{}, {:02}:{:02} Uhr",
         long_date(local.date_naive()),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// "14.06.2011, 17:00 Uhr" in Berlin time.
+pub fn short_date_time(at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&Berlin);
+    format!(
+        "{}, {:02}:{:02} Uhr",
+        short_date(local.date_naive()),
         local.hour(),
         local.minute()
     )
