@@ -3,11 +3,12 @@
 // signs in through the real OpenID provider and reads the department's work list, and
 // axe-core (WCAG 2.1 A/AA) checks the check page, the work list and the meeting page with its
 // minutes and tasks; a clerk signs in and works a meeting's desk: standing items, a proposed
-// paper onto the agenda, the invitation sent and its delivery watched. Driven by
+// paper onto the agenda, the invitation sent and its delivery watched, then the sitting:
+// attendance, a result, the minutes drafted, edited and approved. Driven by
 // tests/e2e/sitzungsdienst.rs, which checks what this prints (one JSON object on stdout).
 //   node sitzungsdienst.mjs <config.json>
 // config: { base, username, password, clerk, clerkPassword, pdf, forged, meeting, deskMeeting,
-//           deliveries }
+//           deliveries, resultItem, minutesLine }
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +111,26 @@ try {
     }
     out.deskAfter = await mainText(page);
     await axe(page, 'desk-after');
+    // The sitting: everybody present, the paper's result, then the minutes.
+    for (const select of await page.locator('select[name^="status-"]').all()) {
+      await select.selectOption('present');
+    }
+    await Promise.all([page.waitForURL('**erledigt=attendance'),
+      page.click('text=Anwesenheit speichern')]);
+    const item = page.locator('section.result-item', { hasText: config.resultItem });
+    await item.locator('select[name=ergebnis]').selectOption('noted');
+    await Promise.all([page.waitForURL('**erledigt=result'),
+      item.locator('button[type=submit]').click()]);
+    await Promise.all([page.waitForURL('**erledigt=minutes-draft'),
+      page.click('text=Niederschrift aus den erfassten Daten entwerfen')]);
+    out.minutesDraft = await page.inputValue('#oeffentlich');
+    await page.fill('#oeffentlich', `${out.minutesDraft}\n\n${config.minutesLine}`);
+    await Promise.all([page.waitForURL('**erledigt=minutes-edit'),
+      page.click('text=Entwurf speichern')]);
+    await axe(page, 'desk-minutes');
+    await Promise.all([page.waitForURL('**erledigt=minutes-approve'),
+      page.click('text=Niederschrift genehmigen')]);
+    out.deskFinal = await mainText(page);
     await context.close();
   }
 } catch (e) {

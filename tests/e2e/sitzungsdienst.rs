@@ -1507,6 +1507,8 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         "clerkPassword": "alpha-clerk-pw",
         "deskMeeting": later_meeting,
         "deliveries": 4,
+        "resultItem": "Sachstand Breitbandausbau",
+        "minutesLine": "Die Sitzung endete um 20:10 Uhr.",
     });
     let config_file = dir.join("config.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
@@ -1570,6 +1572,41 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert!(
         text("deskAfter").contains("clara.oezdemir@example.de"),
         "{browser:#}"
+    );
+    assert!(
+        text("minutesDraft").contains("Sachstand Breitbandausbau"),
+        "{browser:#}"
+    );
+    assert!(
+        text("deskFinal").contains("Die Niederschrift ist genehmigt und gesperrt"),
+        "{browser:#}"
+    );
+    // What the clerk did in the browser is what the service holds.
+    let worked = desk
+        .ok(
+            clerk,
+            "query($m: ID!, $p: ID!) { meetingDesk(meetingId: $m) { quorum { present reached } \
+             minutes { state publicContent publicPdfSha512 } } \
+             paper(id: $p) { consultations { consultationState } } }",
+            json!({ "m": later_meeting, "p": notice["id"] }),
+        )
+        .await;
+    assert_eq!(worked["meetingDesk"]["quorum"]["reached"], true, "{worked}");
+    assert_eq!(
+        worked["meetingDesk"]["minutes"][0]["state"], "approved",
+        "{worked}"
+    );
+    assert!(
+        worked["meetingDesk"]["minutes"][0]["publicContent"]
+            .as_str()
+            .unwrap()
+            .contains("Die Sitzung endete um 20:10 Uhr."),
+        "{worked}"
+    );
+    assert!(worked["meetingDesk"]["minutes"][0]["publicPdfSha512"].is_string());
+    assert_eq!(
+        worked["paper"]["consultations"][0]["consultationState"],
+        "DONE"
     );
     until("the second meeting's invitations", || async {
         sink.received().len() >= mails_before + 4

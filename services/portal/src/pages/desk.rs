@@ -1,6 +1,8 @@
 //! The clerk's desk for one meeting ("Sitzungsdienst"): the deadlines of the rules of
 //! procedure, room conflicts, the agenda with the papers due in the committee, the standing
-//! items, sending the invitation (with a reason when late) and the delivery of every mail.
+//! items, sending the invitation (with a reason when late) and the delivery of every mail;
+//! during the sitting attendance and each item's result; afterwards the minutes, drafted,
+//! edited and approved in a later meeting.
 //! Each action is one form posting one GraphQL mutation as the signed-in clerk, guarded by
 //! the session's anti-forgery token, and answered with a redirect back to the desk
 //! (post/redirect/get), or with the desk and the refusal in German.
@@ -18,9 +20,9 @@ use serde_json::{Value, json};
 
 const DESK: &str = "meeting(id: $id) {
         id name number startAt endAt state minutesState
-        organizations { id name }
+        organizations { id name memberships { role startDate endDate person { id displayName } } }
         location { description room }
-        agendaItems { id number title public result }
+        agendaItems { id number title public result votesYes votesNo votesAbstain }
     }
     meetingDesk(meetingId: $id) {
         invitationDeadline announcementDeadline
@@ -28,7 +30,55 @@ const DESK: &str = "meeting(id: $id) {
         roomConflicts { meetingId name startAt }
         quorum { seats present required reached }
         mailDeliveries { toName toAddress subject state attempts lastResponse sentAt nextAttemptAt }
+        attendance { personId status }
+        minutes { version state publicContent closedContent reason approvedAt pdfSha512 publicPdfSha512 }
     }";
+
+/// The results a clerk records, in the order of the form.
+const RESULTS: [&str; 6] = [
+    "approved",
+    "approved_amended",
+    "rejected",
+    "deferred",
+    "noted",
+    "withdrawn",
+];
+
+/// Members and substitutes of the lead committee on the meeting day, with their attendance.
+fn people(data: &Value) -> Vec<Value> {
+    let meeting = &data["meeting"];
+    let day = meeting["startAt"]
+        .as_str()
+        .unwrap_or("")
+        .get(..10)
+        .unwrap_or("");
+    let attendance = data["meetingDesk"]["attendance"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut out: Vec<Value> = Vec::new();
+    for m in meeting["organizations"][0]["memberships"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let current = m["startDate"].as_str().is_none_or(|s| s <= day)
+            && m["endDate"].as_str().is_none_or(|e| e >= day);
+        let id = &m["person"]["id"];
+        if !current || id.is_null() || out.iter().any(|p| &p["id"] == id) {
+            continue;
+        }
+        let status = attendance
+            .iter()
+            .find(|a| &a["personId"] == id)
+            .map(|a| a["status"].clone())
+            .unwrap_or(Value::Null);
+        out.push(json!({
+            "id": id, "name": m["person"]["displayName"], "role": m["role"], "status": status,
+        }));
+    }
+    out
+}
 
 #[derive(Deserialize, Default)]
 pub(crate) struct DeskQuery {
@@ -53,7 +103,15 @@ pub(crate) async fn page(
     let notice = q.erledigt.filter(|n| {
         matches!(
             n.as_str(),
-            "template" | "agenda" | "invitation" | "invitation-late"
+            "template"
+                | "agenda"
+                | "invitation"
+                | "invitation-late"
+                | "attendance"
+                | "result"
+                | "minutes-draft"
+                | "minutes-edit"
+                | "minutes-approve"
         )
     });
     show(
@@ -99,6 +157,32 @@ async fn show(
     } else {
         StatusCode::OK
     };
+    // Later meetings of the committee, in which the minutes can be approved.
+    let later = match (
+        data["meeting"]["organizations"][0]["id"].as_str(),
+        data["meeting"]["startAt"].as_str(),
+    ) {
+        (Some(org), Some(from)) => portal
+            .data(
+                req,
+                "$org: ID!, $from: DateTime!",
+                "organization(id: $org) { meetings(startFrom: $from, first: 20) { nodes { id name number startAt } } }",
+                json!({ "org": org, "from": from }),
+            )
+            .await
+            .map(|d| {
+                d["organization"]["meetings"]["nodes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|m| m["id"] != data["meeting"]["id"])
+                    .cloned()
+                    .collect::<Vec<Value>>()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let minutes = data["meetingDesk"]["minutes"][0].clone();
     let mut response = portal.render(
         req,
         "desk.html",
@@ -110,6 +194,10 @@ async fn show(
             "late": late,
             "notice": notice,
             "refusal": refusal,
+            "people": people(&data),
+            "results": RESULTS,
+            "minutes": minutes,
+            "later_meetings": later,
         }),
     );
     *response.status_mut() = status;
@@ -179,6 +267,60 @@ pub(crate) async fn act(
                 "invitation",
             )
         }
+        Some("attendance") => {
+            let entries: Vec<Value> = form
+                .iter()
+                .filter_map(|(k, v)| {
+                    let person = k.strip_prefix("status-")?;
+                    (!v.is_empty()).then(|| json!({ "personId": person, "status": v }))
+                })
+                .collect();
+            if entries.is_empty() {
+                let text = "Bitte erfassen Sie mindestens eine Person.".to_owned();
+                return show(&portal, &req, &id, None, Some(text)).await;
+            }
+            (
+                "mutation($id: ID!, $e: [AttendanceInput!]!) { recordAttendance(meetingId: $id, entries: $e) { personId } }",
+                json!({ "id": id, "e": entries }),
+                "attendance",
+            )
+        }
+        Some("result") => {
+            let number = |key: &str| value(key).and_then(|v| v.trim().parse::<i32>().ok());
+            (
+                "mutation($i: ID!, $r: ResultInput!) { recordResult(agendaItemId: $i, result: $r) { id } }",
+                json!({
+                    "i": value("top"),
+                    "r": {
+                        "result": value("ergebnis").unwrap_or(""),
+                        "votesYes": number("ja"),
+                        "votesNo": number("nein"),
+                        "votesAbstain": number("enthaltung"),
+                    },
+                }),
+                "result",
+            )
+        }
+        Some("minutes-draft") => (
+            "mutation($id: ID!) { draftMinutes(meetingId: $id) { version } }",
+            json!({ "id": id }),
+            "minutes-draft",
+        ),
+        Some("minutes-edit") => (
+            "mutation($id: ID!, $p: String!, $c: String!) { editMinutes(meetingId: $id, publicContent: $p, closedContent: $c) { version } }",
+            // Browsers send a textarea's line breaks as CRLF.
+            json!({
+                "id": id,
+                "p": value("oeffentlich").unwrap_or("").replace("\r\n", "\n"),
+                "c": value("nichtoeffentlich").unwrap_or("").replace("\r\n", "\n"),
+            }),
+            "minutes-edit",
+        ),
+        Some("minutes-approve") => (
+            "mutation($id: ID!, $a: ID!) { approveMinutes(meetingId: $id, approvedInMeetingId: $a) { version } }",
+            json!({ "id": id, "a": value("genehmigt_in").unwrap_or("") }),
+            "minutes-approve",
+        ),
         _ => return portal.message(&req, StatusCode::BAD_REQUEST, "error-form-expired"),
     };
     match portal
