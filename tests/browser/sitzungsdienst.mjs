@@ -4,11 +4,13 @@
 // axe-core (WCAG 2.1 A/AA) checks the check page, the work list and the meeting page with its
 // minutes and tasks; a clerk signs in and works a meeting's desk: standing items, a proposed
 // paper onto the agenda, the invitation sent and its delivery watched, then the sitting:
-// attendance, a result, the minutes drafted, edited and approved. Driven by
+// attendance, a result, the minutes drafted, edited and approved; an author writes a paper
+// and sends it for signature, the treasury rejects it from its work list. Driven by
 // tests/e2e/sitzungsdienst.rs, which checks what this prints (one JSON object on stdout).
 //   node sitzungsdienst.mjs <config.json>
 // config: { base, username, password, clerk, clerkPassword, pdf, forged, meeting, deskMeeting,
-//           deliveries, resultItem, minutesLine }
+//           deliveries, resultItem, minutesLine, draft, draftTitle, sections, signer,
+//           signerPassword, rejection }
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +134,45 @@ try {
       page.click('text=Niederschrift genehmigen')]);
     out.deskFinal = await mainText(page);
     await context.close();
+  }
+  {
+    // The author writes a draft in the portal and sends it for signature ...
+    const author = await browser.newContext();
+    author.setDefaultTimeout(15000);
+    const page = await author.newPage();
+    const paperDesk = `${base}vorlagen/${config.draft}/bearbeiten`;
+    await page.goto(paperDesk);
+    await page.fill('input[name=username]', config.username);
+    await page.fill('input[name=password]', config.password);
+    await Promise.all([page.waitForURL(paperDesk), page.click('button[type=submit]')]);
+    for (const [i, text] of config.sections.entries()) {
+      await page.fill(`#inhalt-${i}`, text);
+    }
+    await Promise.all([page.waitForURL('**erledigt=sections'), page.click('text=Text speichern')]);
+    await axe(page, 'paper-desk');
+    await Promise.all([page.waitForURL('**erledigt=submit'),
+      page.click('button:has-text("Zur Zeichnung geben")')]);
+    out.paperDeskSubmitted = await mainText(page);
+    // ... the treasury reads it in its work list and rejects it with a reason ...
+    const signer = await browser.newContext();
+    signer.setDefaultTimeout(15000);
+    const list = await signer.newPage();
+    await list.goto(`${base}arbeitsliste`);
+    await list.fill('input[name=username]', config.signer);
+    await list.fill('input[name=password]', config.signerPassword);
+    await Promise.all([list.waitForURL(`${base}arbeitsliste`), list.click('button[type=submit]')]);
+    out.signerList = await mainText(list);
+    await axe(list, 'work-list-with-step');
+    const step = list.locator('section.step', { hasText: config.draftTitle });
+    await step.locator('textarea[name=text]').fill(config.rejection);
+    await step.locator('input[value=reject]').check();
+    await Promise.all([list.waitForURL('**erledigt=1'), step.locator('button[type=submit]').click()]);
+    out.signerAfter = await mainText(list);
+    await signer.close();
+    // ... and the author finds it returned, with the reason.
+    await page.goto(paperDesk);
+    out.paperDeskReturned = await mainText(page);
+    await author.close();
   }
 } catch (e) {
   out.error = String(e);

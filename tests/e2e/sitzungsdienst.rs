@@ -1483,6 +1483,18 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     )
     .await;
     let mails_before = sink.received().len();
+    // A fresh draft that the author writes in the portal.
+    let draft = desk
+        .ok(
+            author,
+            "mutation($d: ID!, $day: NaiveDate!) { createPaper(input: { title: \"Sanierung Turnhalle\", \
+             paperType: \"Beschlussvorlage\", paperDate: $day, departmentId: $d, public: true }) { id } }",
+            json!({ "d": bau, "day": today }),
+        )
+        .await["createPaper"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     desk.ok(
         clerk,
         "mutation($i: ID!, $d: ID!, $due: NaiveDate!) { createDecisionTask(agendaItemId: $i, \
@@ -1509,6 +1521,17 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         "deliveries": 4,
         "resultItem": "Sachstand Breitbandausbau",
         "minutesLine": "Die Sitzung endete um 20:10 Uhr.",
+        "draft": draft,
+        "draftTitle": "Sanierung Turnhalle",
+        "sections": [
+            "Das Dach der Turnhalle ist undicht.",
+            "Der Rat beschließt:\n\n- die Sanierung\n- die Vergabe",
+            "**400.000 EUR**",
+        ],
+        // The provider's alpha-kaemmerei is staff of the department with the code "fin".
+        "signer": "alpha-kaemmerei",
+        "signerPassword": "alpha-kaemmerei-pw",
+        "rejection": "Die Deckung im Haushalt fehlt noch.",
     });
     let config_file = dir.join("config.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
@@ -1607,6 +1630,44 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert_eq!(
         worked["paper"]["consultations"][0]["consultationState"],
         "DONE"
+    );
+    // The paper written and rejected in the browser.
+    assert!(
+        text("paperDeskSubmitted").contains("in der Zeichnung"),
+        "{browser:#}"
+    );
+    assert!(
+        text("signerList").contains("Das Dach der Turnhalle ist undicht."),
+        "{browser:#}"
+    );
+    assert!(
+        text("signerAfter").contains("Ihre Antwort ist festgehalten."),
+        "{browser:#}"
+    );
+    assert!(
+        text("paperDeskReturned").contains("zurückgegeben"),
+        "{browser:#}"
+    );
+    assert!(
+        text("paperDeskReturned").contains("Die Deckung im Haushalt fehlt noch."),
+        "{browser:#}"
+    );
+    let returned = desk
+        .ok(
+            author,
+            "query($p: ID!) { paperWorkflow(paperId: $p) { stage sections { heading content } \
+             steps { kind state answer decidedBy } } }",
+            json!({ "p": draft }),
+        )
+        .await;
+    assert_eq!(returned["paperWorkflow"]["stage"], "returned", "{returned}");
+    assert_eq!(
+        returned["paperWorkflow"]["sections"][1],
+        json!({ "heading": "Beschlussvorschlag", "content": "Der Rat beschließt:\n\n- die Sanierung\n- die Vergabe" })
+    );
+    assert_eq!(
+        returned["paperWorkflow"]["steps"][0]["decidedBy"],
+        "Alpha Kämmerei"
     );
     until("the second meeting's invitations", || async {
         sink.received().len() >= mails_before + 4

@@ -34,6 +34,8 @@ pub enum Page<'a> {
     MinutesCheck,
     /// The clerk's desk for one meeting: deadlines, agenda, invitation, delivery.
     MeetingDesk(&'a str),
+    /// The author's desk for one paper: text, submission, steps, release, withdrawal.
+    PaperDesk(&'a str),
     /// iCal of all meetings of the tenant.
     MeetingsIcal,
     /// iCal of one committee's meetings.
@@ -71,6 +73,7 @@ impl Page<'_> {
             Page::WorkList => "arbeitsliste".into(),
             Page::MinutesCheck => "niederschrift-pruefen".into(),
             Page::MeetingDesk(id) => with("sitzungsdienst", id),
+            Page::PaperDesk(id) => format!("vorlagen/{id}/bearbeiten"),
             Page::MeetingsIcal => "sitzungen.ics".into(),
             Page::CommitteeIcal(id) => format!("gremien/{id}/sitzungen.ics"),
             Page::PersonalIcal(token) => format!("ratsinfo/kalender/{token}.ics"),
@@ -101,6 +104,7 @@ impl Page<'_> {
             ("decisions_atom", _) => Page::DecisionsAtom,
             ("meeting", Some(id)) => Page::Meeting(id),
             ("desk", Some(id)) => Page::MeetingDesk(id),
+            ("paper_desk", Some(id)) => Page::PaperDesk(id),
             ("paper", Some(id)) => Page::Paper(id),
             ("committee", Some(id)) => Page::Committee(id),
             ("person", Some(id)) => Page::Person(id),

@@ -258,6 +258,7 @@ impl Portal {
                     "member": roles.contains(&"member"),
                     "staff": staff,
                     "clerk": roles.contains(&"clerk"),
+                    "writes_papers": roles.contains(&"author") || roles.contains(&"clerk"),
                 }),
                 None => Value::Null,
             },

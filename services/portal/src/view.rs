@@ -38,6 +38,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("desk.html", include_str!("../templates/desk.html")),
     (
+        "paper_desk.html",
+        include_str!("../templates/paper_desk.html"),
+    ),
+    (
         "minutes_check.html",
         include_str!("../templates/minutes_check.html"),
     ),

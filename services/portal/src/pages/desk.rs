@@ -206,7 +206,7 @@ async fn show(
 
 /// The refusal of an action, in the clerk's language: the common ones by code and field,
 /// the rest with the service's own words.
-fn refusal_text(error: &ServiceError) -> String {
+pub(crate) fn refusal_text(error: &ServiceError) -> String {
     match (error.code, error.field.as_deref()) {
         (ErrorCode::ValidationFailed, Some("lateReason")) => {
             "Die Ladungsfrist ist abgelaufen. Eine Einladung kann jetzt nur mit einer \

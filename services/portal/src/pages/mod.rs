@@ -11,6 +11,7 @@ mod meeting;
 mod minutes_check;
 mod organization;
 mod paper;
+mod paper_desk;
 mod person;
 pub(crate) mod ratsinfo;
 mod search;
@@ -50,8 +51,15 @@ pub(crate) fn routes() -> Router<Arc<Portal>> {
         .route("/ratsinfo", get(ratsinfo::page))
         .route("/ratsinfo/kalender/{token}", get(feeds::personal))
         .route("/amtsinfo", get(amtsinfo::page))
-        .route("/arbeitsliste", get(work_list::page))
+        .route(
+            "/arbeitsliste",
+            get(work_list::page).post(work_list::decide),
+        )
         .route("/sitzungsdienst/{id}", get(desk::page).post(desk::act))
+        .route(
+            "/vorlagen/{id}/bearbeiten",
+            get(paper_desk::page).post(paper_desk::act),
+        )
         .route(
             "/niederschrift-pruefen",
             get(minutes_check::form).post(minutes_check::upload).layer(

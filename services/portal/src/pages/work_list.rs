@@ -1,24 +1,44 @@
 //! "Meine Aufgaben", the administration's work list: statements and signatures due from the
-//! visitor's departments (earliest due first), their papers that came back rejected, the
-//! open tasks from decisions and the extracts received.
+//! visitor's departments (earliest due first, each with the text to be signed and a form to
+//! answer it), their papers that came back rejected, the open tasks from decisions and the
+//! extracts received.
 
+use super::desk::refusal_text;
 use super::ratsinfo::sign_in_first;
-use crate::{PortalState, Req};
-use axum::extract::State;
+use crate::{PortalState, Req, signin};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use plenum_urls::Page;
+use serde::Deserialize;
 use serde_json::json;
 
-pub(crate) async fn page(State(portal): PortalState, req: Req) -> Response {
+#[derive(Deserialize, Default)]
+pub(crate) struct WorkListQuery {
+    /// Set after an answer was recorded.
+    erledigt: Option<String>,
+}
+
+pub(crate) async fn page(
+    State(portal): PortalState,
+    req: Req,
+    Query(q): Query<WorkListQuery>,
+) -> Response {
+    show(&portal, &req, q.erledigt.is_some(), None).await
+}
+
+async fn show(portal: &crate::Portal, req: &Req, done: bool, refusal: Option<String>) -> Response {
     if req.user.is_none() {
-        return sign_in_first(&req);
+        return sign_in_first(req);
     }
     let data = match portal
         .data(
-            &req,
+            req,
             "",
             "workList {
-                steps { paperId reference title step { kind dueDate } }
+                steps { paperId reference title sections { heading content }
+                        step { id kind dueDate } }
                 returned { paperId returnedBecause paper { reference title } }
                 tasks { id title owner dueDate percent overdue }
                 extracts { agendaItemId fileId createdAt }
@@ -28,7 +48,7 @@ pub(crate) async fn page(State(portal): PortalState, req: Req) -> Response {
         .await
     {
         Ok(d) => d,
-        Err(f) => return portal.failed(&req, f),
+        Err(f) => return portal.failed(req, f),
     };
     let staff = data["me"]["roles"]
         .as_array()
@@ -41,14 +61,61 @@ pub(crate) async fn page(State(portal): PortalState, req: Req) -> Response {
             )
         });
     if !staff {
-        return portal.message(&req, StatusCode::FORBIDDEN, "error-staff-only");
+        return portal.message(req, StatusCode::FORBIDDEN, "error-staff-only");
     }
     let list = data["workList"].clone();
-    portal.render(
-        &req,
+    let status = if refusal.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut response = portal.render(
+        req,
         "work_list.html",
         "work_list",
         &data,
-        json!({ "list": list }),
-    )
+        json!({ "list": list, "done": done, "refusal": refusal }),
+    );
+    *response.status_mut() = status;
+    response
+}
+
+/// A statement, co-sign or sign-off given from the work list: one `decidePaperStep` as the
+/// signed-in user, then back to the list.
+pub(crate) async fn decide(State(portal): PortalState, req: Req, body: Bytes) -> Response {
+    let Some(user) = &req.user else {
+        return sign_in_first(&req);
+    };
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let value = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    if value("csrf") != Some(user.csrf.as_str()) {
+        return portal.message(&req, StatusCode::FORBIDDEN, "error-form-expired");
+    }
+    let decision = match value("entscheidung") {
+        Some("approve") => "APPROVE",
+        Some("no_objection") => "NO_OBJECTION",
+        Some("reject") => "REJECT",
+        _ => return portal.message(&req, StatusCode::BAD_REQUEST, "error-form-expired"),
+    };
+    let text = value("text")
+        .map(|t| t.replace("\r\n", "\n"))
+        .filter(|t| !t.trim().is_empty());
+    let result = portal
+        .gateway
+        .execute_json(
+            &req.identity(),
+            Some(&req.tenant),
+            "mutation($s: ID!, $d: StepDecision!, $t: String) { decidePaperStep(stepId: $s, decision: $d, text: $t) { stage } }",
+            json!({ "s": value("schritt"), "d": decision, "t": text }),
+        )
+        .await;
+    match result {
+        Ok(_) => {
+            let to = format!("{}?erledigt=1", req.base.page(Page::WorkList).path());
+            signin::redirect(&to, vec![])
+        }
+        Err(error) => show(&portal, &req, false, Some(refusal_text(&error))).await,
+    }
 }
