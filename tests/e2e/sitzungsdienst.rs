@@ -468,6 +468,22 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         )
         .await;
     assert_eq!(code, "CONFLICT", "a paper in review cannot be edited");
+    let upload = reqwest::Client::new()
+        .post(format!(
+            "{}t/alpha/files?ownerKind=paper&ownerId={paper}&role=attachment&public=true&fileName=Anlage.txt",
+            desk.server.base
+        ))
+        .bearer_auth(author.unwrap())
+        .body("Eine Anlage, nachgereicht.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        upload.status(),
+        409,
+        "nor can its attachments change: {:?}",
+        upload.text().await
+    );
 
     // The Ordnungsamt sees the request in its work list, with the text to judge.
     let work = desk

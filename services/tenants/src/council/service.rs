@@ -871,6 +871,8 @@ impl CouncilApi for CouncilService {
             };
             let input = NewObject::File(with_content(fields));
             authorize_write(&tx, caller, &viewer, Kind::File, &[&input]).await?;
+            // An attachment is part of what the signers sign.
+            guard_workflow(&tx, None, &input).await?;
             validate::fields(&tx, &input, None, &types, &[]).await?;
             let NewObject::File(fields) = input else {
                 unreachable!("built as a file above")
@@ -899,6 +901,7 @@ impl CouncilApi for CouncilService {
         }
         let before = fields_as_new(&current)?;
         authorize_write(&tx, caller, &viewer, Kind::File, &[&before]).await?;
+        guard_workflow(&tx, Some(id), &before).await?;
         let NewObject::File(old) = &before else {
             return Err(ServiceError::internal("a file row decoded as another kind"));
         };
