@@ -10,7 +10,7 @@
 //   node sitzungsdienst.mjs <config.json>
 // config: { base, username, password, clerk, clerkPassword, pdf, forged, meeting, deskMeeting,
 //           deliveries, resultItem, minutesLine, draft, draftTitle, sections, signer,
-//           signerPassword, rejection }
+//           signerPassword, rejection, task, taskDepartment, taskDue, taskReport }
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,16 @@ try {
     await item.locator('select[name=ergebnis]').selectOption('noted');
     await Promise.all([page.waitForURL('**erledigt=result'),
       item.locator('button[type=submit]').click()]);
+    // The decision goes to the department in charge, and a task follows from it.
+    const decided = page.locator('section.result-item', { hasText: config.resultItem });
+    await Promise.all([page.waitForURL('**erledigt=extract'),
+      decided.locator('text=Auszug an den Fachbereich').click()]);
+    await decided.locator('summary').click();
+    await decided.locator('input[name=aufgabe]').fill(config.task);
+    await decided.locator('select[name=bereich]').selectOption({ label: config.taskDepartment });
+    await decided.locator('input[name=faellig]').fill(config.taskDue);
+    await Promise.all([page.waitForURL('**erledigt=task'),
+      decided.locator('text=Aufgabe anlegen').click()]);
     await Promise.all([page.waitForURL('**erledigt=minutes-draft'),
       page.click('text=Niederschrift aus den erfassten Daten entwerfen')]);
     out.minutesDraft = await page.inputValue('#oeffentlich');
@@ -172,6 +182,14 @@ try {
     // ... and the author finds it returned, with the reason.
     await page.goto(paperDesk);
     out.paperDeskReturned = await mainText(page);
+    // The department reports the task from the decision done.
+    await page.goto(`${base}arbeitsliste`);
+    const task = page.locator('section.task', { hasText: config.task });
+    await task.locator('input[name=prozent]').fill('100');
+    await task.locator('textarea[name=bericht]').fill(config.taskReport);
+    await Promise.all([page.waitForURL('**erledigt=1'), task.locator('button[type=submit]').click()]);
+    out.taskReported = await mainText(page);
+    await axe(page, 'work-list-after-task');
     await author.close();
   }
 } catch (e) {

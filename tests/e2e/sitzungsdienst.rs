@@ -1548,6 +1548,10 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         "signer": "alpha-kaemmerei",
         "signerPassword": "alpha-kaemmerei-pw",
         "rejection": "Die Deckung im Haushalt fehlt noch.",
+        "task": "Glasfaser-Förderantrag stellen",
+        "taskDepartment": "Bauamt",
+        "taskDue": (today + Duration::days(60)).to_string(),
+        "taskReport": "Antrag eingereicht.",
     });
     let config_file = dir.join("config.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
@@ -1684,6 +1688,48 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert_eq!(
         returned["paperWorkflow"]["steps"][0]["decidedBy"],
         "Alpha Kämmerei"
+    );
+    // The extract and the task the clerk made in the browser, the task reported done.
+    let items = desk
+        .ok(
+            clerk,
+            "query($m: ID!) { meeting(id: $m) { agendaItems { id title } } }",
+            json!({ "m": later_meeting }),
+        )
+        .await;
+    let broadband = items["meeting"]["agendaItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Sachstand Breitbandausbau")
+        .unwrap()["id"]
+        .clone();
+    let tracked = desk
+        .ok(
+            author,
+            "query($i: [ID!]!) { decisionTasks(agendaItemIds: $i) { title departmentId percent completedAt reports { text } } \
+             workList { extracts { agendaItemId fileId } } }",
+            json!({ "i": [broadband] }),
+        )
+        .await;
+    assert_eq!(
+        tracked["decisionTasks"][0]["title"], "Glasfaser-Förderantrag stellen",
+        "{tracked}"
+    );
+    assert_eq!(tracked["decisionTasks"][0]["departmentId"], bau.to_string());
+    assert_eq!(tracked["decisionTasks"][0]["percent"], 100);
+    assert!(tracked["decisionTasks"][0]["completedAt"].is_string());
+    assert_eq!(
+        tracked["decisionTasks"][0]["reports"][0]["text"],
+        "Antrag eingereicht."
+    );
+    assert!(
+        tracked["workList"]["extracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["agendaItemId"] == broadband && e["fileId"].is_string()),
+        "{tracked}"
     );
     until("the second meeting's invitations", || async {
         sink.received().len() >= mails_before + 4

@@ -32,7 +32,8 @@ const DESK: &str = "meeting(id: $id) {
         mailDeliveries { toName toAddress subject state attempts lastResponse sentAt nextAttemptAt }
         attendance { personId status }
         minutes { version state publicContent closedContent reason approvedAt pdfSha512 publicPdfSha512 }
-    }";
+    }
+    departments: organizations(kind: DEPARTMENT, first: 500) { nodes { id name } }";
 
 /// The results a clerk records, in the order of the form.
 const RESULTS: [&str; 6] = [
@@ -112,6 +113,8 @@ pub(crate) async fn page(
                 | "minutes-draft"
                 | "minutes-edit"
                 | "minutes-approve"
+                | "extract"
+                | "task"
         )
     });
     show(
@@ -198,6 +201,7 @@ async fn show(
             "results": RESULTS,
             "minutes": minutes,
             "later_meetings": later,
+            "departments": data["departments"]["nodes"],
         }),
     );
     *response.status_mut() = status;
@@ -301,6 +305,23 @@ pub(crate) async fn act(
                 "result",
             )
         }
+        Some("extract") => (
+            "mutation($i: ID!) { createExtract(agendaItemId: $i) { id } }",
+            json!({ "i": value("top") }),
+            "extract",
+        ),
+        Some("task") => (
+            "mutation($i: ID!, $d: ID!, $t: String!, $o: String, $due: NaiveDate!) { \
+             createDecisionTask(agendaItemId: $i, departmentId: $d, title: $t, owner: $o, dueDate: $due) { id } }",
+            json!({
+                "i": value("top"),
+                "d": value("bereich"),
+                "t": value("aufgabe").unwrap_or(""),
+                "o": value("verantwortlich").filter(|o| !o.trim().is_empty()),
+                "due": value("faellig").filter(|d| !d.is_empty()),
+            }),
+            "task",
+        ),
         Some("minutes-draft") => (
             "mutation($id: ID!) { draftMinutes(meetingId: $id) { version } }",
             json!({ "id": id }),

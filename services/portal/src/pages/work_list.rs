@@ -93,23 +93,35 @@ pub(crate) async fn decide(State(portal): PortalState, req: Req, body: Bytes) ->
     if value("csrf") != Some(user.csrf.as_str()) {
         return portal.message(&req, StatusCode::FORBIDDEN, "error-form-expired");
     }
-    let decision = match value("entscheidung") {
-        Some("approve") => "APPROVE",
-        Some("no_objection") => "NO_OBJECTION",
-        Some("reject") => "REJECT",
-        _ => return portal.message(&req, StatusCode::BAD_REQUEST, "error-form-expired"),
+    let text = |key: &str| {
+        value(key)
+            .map(|t| t.replace("\r\n", "\n"))
+            .filter(|t| !t.trim().is_empty())
     };
-    let text = value("text")
-        .map(|t| t.replace("\r\n", "\n"))
-        .filter(|t| !t.trim().is_empty());
+    let (mutation, variables) = if value("aktion") == Some("progress") {
+        (
+            "mutation($t: ID!, $p: Int!, $x: String!) { reportTaskProgress(taskId: $t, percent: $p, text: $x) { id } }",
+            json!({
+                "t": value("aufgabe"),
+                "p": value("prozent").and_then(|p| p.trim().parse::<i32>().ok()).unwrap_or(-1),
+                "x": text("bericht").unwrap_or_default(),
+            }),
+        )
+    } else {
+        let decision = match value("entscheidung") {
+            Some("approve") => "APPROVE",
+            Some("no_objection") => "NO_OBJECTION",
+            Some("reject") => "REJECT",
+            _ => return portal.message(&req, StatusCode::BAD_REQUEST, "error-form-expired"),
+        };
+        (
+            "mutation($s: ID!, $d: StepDecision!, $t: String) { decidePaperStep(stepId: $s, decision: $d, text: $t) { stage } }",
+            json!({ "s": value("schritt"), "d": decision, "t": text("text") }),
+        )
+    };
     let result = portal
         .gateway
-        .execute_json(
-            &req.identity(),
-            Some(&req.tenant),
-            "mutation($s: ID!, $d: StepDecision!, $t: String) { decidePaperStep(stepId: $s, decision: $d, text: $t) { stage } }",
-            json!({ "s": value("schritt"), "d": decision, "t": text }),
-        )
+        .execute_json(&req.identity(), Some(&req.tenant), mutation, variables)
         .await;
     match result {
         Ok(_) => {
