@@ -1096,6 +1096,34 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
         json!({ "i": closed_item["id"], "r": { "result": "noted", "resolutionText": "Kenntnisnahme LEAKGRUND" } }),
     )
     .await;
+    // A task from the non-public decision, overdue: the treasury's, never the public's.
+    desk.ok(
+        clerk,
+        "mutation($i: ID!, $d: ID!, $due: NaiveDate!) { createDecisionTask(agendaItemId: $i, \
+         departmentId: $d, title: \"Kaufvertrag LEAKGRUND\", dueDate: $due) { id } }",
+        json!({ "i": closed_item["id"], "d": fin, "due": today - Duration::days(3) }),
+    )
+    .await;
+    let hidden = desk
+        .ok(
+            None,
+            "query($i: [ID!]!) { decisionTasks(agendaItemIds: $i) { title } overdueTasks { title } \
+             workList { tasks { title } } }",
+            json!({ "i": [closed_item["id"]] }),
+        )
+        .await;
+    assert!(!hidden.to_string().contains("LEAKGRUND"), "{hidden}");
+    let treasury = desk
+        .ok(
+            fin_staff,
+            "{ workList { tasks { title } } overdueTasks { title } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        treasury["workList"]["tasks"][0]["title"], "Kaufvertrag LEAKGRUND",
+        "{treasury}"
+    );
 
     // ----- Minutes: drafted, approved in a later meeting, locked, checkable ----------
     let minutes = desk
@@ -1279,6 +1307,18 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     assert!(
         at_beta["data"]["verifyMinutes"].is_null(),
         "another tenant confirms nothing: {at_beta}"
+    );
+    let minutes_public = desk
+        .ok(
+            None,
+            "query($m: ID!) { meetingMinutes(meetingId: $m) { state publicContent closedContent } }",
+            json!({ "m": meeting }),
+        )
+        .await;
+    assert_eq!(minutes_public["meetingMinutes"][0]["state"], "approved");
+    assert!(
+        !minutes_public.to_string().contains("LEAKGRUND"),
+        "{minutes_public}"
     );
     let published = desk.ok(None, desk_query, json!({ "m": meeting })).await;
     assert_eq!(published["meetingDesk"]["minutes"][0]["state"], "approved");

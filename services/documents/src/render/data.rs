@@ -5,7 +5,7 @@ use super::german;
 use plenum_errors::{ServiceError, ServiceResult};
 use plenum_identity::Identity;
 use plenum_tenants::council::model::*;
-use plenum_tenants::council::workflow::{MeetingDesk, Read, read_as};
+use plenum_tenants::council::workflow::{Minutes, Read, read_as};
 use plenum_tenants::council::{CouncilApi, Filter, ListQuery, MAX_PAGE_SIZE, Relation, SortBy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -595,10 +595,9 @@ pub async fn build(
             let approved = m.minutes_state == MinutesState::Approved;
             // The text the clerk wrote and the council approved, when there is one: the
             // newest approved version, or for a draft the newest version.
-            let desk: MeetingDesk =
-                read_as(c.api, c.caller, c.tenant, Read::Meeting { meeting_id: id }).await?;
-            let text: Vec<String> = desk
-                .minutes
+            let versions: Vec<Minutes> =
+                read_as(c.api, c.caller, c.tenant, Read::Minutes { meeting_id: id }).await?;
+            let text: Vec<String> = versions
                 .iter()
                 .find(|v| !approved || v.state == "approved")
                 .map(|v| {

@@ -502,6 +502,16 @@ impl WorkflowQuery {
         Ok(d.into())
     }
 
+    /// A meeting's minutes as the caller may read them, newest version first: approved
+    /// versions (the non-public part only for those who may read it), drafts for clerks.
+    async fn meeting_minutes(&self, ctx: &Context<'_>, meeting_id: ID) -> Result<Vec<Minutes>> {
+        let query = Read::Minutes {
+            meeting_id: id(&meeting_id, "meetingId")?,
+        };
+        let list: Vec<wf::Minutes> = read(council(ctx)?, query).await?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+
     /// Tasks of decisions the caller can see (the public: of public items).
     async fn decision_tasks(
         &self,

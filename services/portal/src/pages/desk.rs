@@ -7,13 +7,13 @@
 //! the session's anti-forgery token, and answered with a redirect back to the desk
 //! (post/redirect/get), or with the desk and the refusal in German.
 
+use super::forms::{self, Form};
 use super::ratsinfo::sign_in_first;
-use crate::{PortalState, Req, signin};
+use crate::{PortalState, Req};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use plenum_errors::{ErrorCode, ServiceError};
 use plenum_urls::Page;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -208,21 +208,6 @@ async fn show(
     response
 }
 
-/// The refusal of an action, in the clerk's language: the common ones by code and field,
-/// the rest with the service's own words.
-pub(crate) fn refusal_text(error: &ServiceError) -> String {
-    match (error.code, error.field.as_deref()) {
-        (ErrorCode::ValidationFailed, Some("lateReason")) => {
-            "Die Ladungsfrist ist abgelaufen. Eine Einladung kann jetzt nur mit einer \
-             Begründung versandt werden, die festgehalten wird."
-                .to_owned()
-        }
-        (ErrorCode::Forbidden, _) => "Ihre Rolle erlaubt diese Aktion nicht.".to_owned(),
-        (ErrorCode::Conflict, _) => format!("Nicht möglich: {}", error.message),
-        _ => format!("Die Aktion wurde abgelehnt: {}", error.message),
-    }
-}
-
 pub(crate) async fn act(
     State(portal): PortalState,
     req: Req,
@@ -232,13 +217,10 @@ pub(crate) async fn act(
     let Some(user) = &req.user else {
         return sign_in_first(&req);
     };
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let value = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-    if value("csrf") != Some(user.csrf.as_str()) {
+    let Some(form) = Form::checked(user, &body) else {
         return portal.message(&req, StatusCode::FORBIDDEN, "error-form-expired");
-    }
+    };
+    let value = |key: &str| form.value(key);
     let (mutation, variables, done) = match value("aktion") {
         Some("template") => (
             "mutation($id: ID!) { applyAgendaTemplate(meetingId: $id) { id } }",
@@ -246,11 +228,7 @@ pub(crate) async fn act(
             "template",
         ),
         Some("agenda") => {
-            let chosen: Vec<&str> = form
-                .iter()
-                .filter(|(k, _)| k == "beratung")
-                .map(|(_, v)| v.as_str())
-                .collect();
+            let chosen = form.values("beratung");
             if chosen.is_empty() {
                 let text = "Bitte wählen Sie mindestens eine Vorlage aus.".to_owned();
                 return show(&portal, &req, &id, None, Some(text)).await;
@@ -262,9 +240,7 @@ pub(crate) async fn act(
             )
         }
         Some("invitation") => {
-            let reason = value("begruendung")
-                .map(str::trim)
-                .filter(|r| !r.is_empty());
+            let reason = form.text("begruendung");
             (
                 "mutation($id: ID!, $r: String) { sendInvitation(meetingId: $id, lateReason: $r) { late } }",
                 json!({ "id": id, "r": reason }),
@@ -273,11 +249,9 @@ pub(crate) async fn act(
         }
         Some("attendance") => {
             let entries: Vec<Value> = form
-                .iter()
-                .filter_map(|(k, v)| {
-                    let person = k.strip_prefix("status-")?;
-                    (!v.is_empty()).then(|| json!({ "personId": person, "status": v }))
-                })
+                .prefixed("status-")
+                .filter(|(_, status)| !status.is_empty())
+                .map(|(person, status)| json!({ "personId": person, "status": status }))
                 .collect();
             if entries.is_empty() {
                 let text = "Bitte erfassen Sie mindestens eine Person.".to_owned();
@@ -317,7 +291,7 @@ pub(crate) async fn act(
                 "i": value("top"),
                 "d": value("bereich"),
                 "t": value("aufgabe").unwrap_or(""),
-                "o": value("verantwortlich").filter(|o| !o.trim().is_empty()),
+                "o": form.text("verantwortlich"),
                 "due": value("faellig").filter(|d| !d.is_empty()),
             }),
             "task",
@@ -329,11 +303,10 @@ pub(crate) async fn act(
         ),
         Some("minutes-edit") => (
             "mutation($id: ID!, $p: String!, $c: String!) { editMinutes(meetingId: $id, publicContent: $p, closedContent: $c) { version } }",
-            // Browsers send a textarea's line breaks as CRLF.
             json!({
                 "id": id,
-                "p": value("oeffentlich").unwrap_or("").replace("\r\n", "\n"),
-                "c": value("nichtoeffentlich").unwrap_or("").replace("\r\n", "\n"),
+                "p": form.text("oeffentlich").unwrap_or_default(),
+                "c": form.text("nichtoeffentlich").unwrap_or_default(),
             }),
             "minutes-edit",
         ),
@@ -344,39 +317,11 @@ pub(crate) async fn act(
         ),
         _ => return portal.message(&req, StatusCode::BAD_REQUEST, "error-form-expired"),
     };
-    match portal
-        .gateway
-        .execute_json(&req.identity(), Some(&req.tenant), mutation, variables)
-        .await
-    {
-        Ok(answer) => {
-            let done = if answer["sendInvitation"]["late"] == true {
-                "invitation-late"
-            } else {
-                done
-            };
-            let to = format!(
-                "{}?erledigt={done}",
-                req.base.page(Page::MeetingDesk(&id)).path()
-            );
-            signin::redirect(&to, vec![])
+    match forms::perform(&portal, &req, mutation, variables).await {
+        Ok(answer) if answer["sendInvitation"]["late"] == true => {
+            forms::done(&req, Page::MeetingDesk(&id), "invitation-late")
         }
-        Err(error) => show(&portal, &req, &id, None, Some(refusal_text(&error))).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_late_invitation_is_explained_in_german() {
-        let late = ServiceError::validation("lateReason", "the invitation deadline was …");
-        assert!(refusal_text(&late).starts_with("Die Ladungsfrist ist abgelaufen"));
-        let other = ServiceError::conflict("meeting BA/1 has no agenda yet");
-        assert_eq!(
-            refusal_text(&other),
-            "Nicht möglich: meeting BA/1 has no agenda yet"
-        );
+        Ok(_) => forms::done(&req, Page::MeetingDesk(&id), done),
+        Err(refusal) => show(&portal, &req, &id, None, Some(refusal)).await,
     }
 }

@@ -49,7 +49,7 @@ pub(crate) async fn page(State(portal): PortalState, req: Req, Path(id): Path<St
         .data(
             &req,
             "$id: ID!, $items: [ID!]!",
-            "meetingDesk(meetingId: $id) { minutes { version state publicContent closedContent approvedAt } }
+            "meetingMinutes(meetingId: $id) { version state publicContent closedContent approvedAt }
              decisionTasks(agendaItemIds: $items) { agendaItemId title percent dueDate completedAt overdue }",
             json!({ "id": id, "items": decided }),
         )
@@ -69,7 +69,7 @@ pub(crate) async fn page(State(portal): PortalState, req: Req, Path(id): Path<St
             .collect();
         item["tasks"] = json!(mine);
     }
-    let minutes = workflow["meetingDesk"]["minutes"]
+    let minutes = workflow["meetingMinutes"]
         .as_array()
         .into_iter()
         .flatten()

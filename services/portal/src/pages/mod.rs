@@ -6,6 +6,7 @@ mod amtsinfo;
 mod calendar;
 mod desk;
 mod feeds;
+mod forms;
 mod legal;
 mod meeting;
 mod minutes_check;

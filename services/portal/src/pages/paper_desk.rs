@@ -4,9 +4,9 @@
 //! and withdrawal. Forms post one GraphQL mutation each as the signed-in author or clerk,
 //! guarded by the session's anti-forgery token; the service decides what is allowed.
 
-use super::desk::refusal_text;
+use super::forms::{self, Form};
 use super::ratsinfo::sign_in_first;
-use crate::{PortalState, Req, signin};
+use crate::{PortalState, Req};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -106,7 +106,12 @@ async fn show(
             s
         })
         .collect();
-    portal.render(
+    let status = if refusal.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut response = portal.render(
         req,
         "paper_desk.html",
         "papers",
@@ -120,7 +125,9 @@ async fn show(
             "notice": notice,
             "refusal": refusal,
         }),
-    )
+    );
+    *response.status_mut() = status;
+    response
 }
 
 pub(crate) async fn act(
@@ -132,13 +139,10 @@ pub(crate) async fn act(
     let Some(user) = &req.user else {
         return sign_in_first(&req);
     };
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let value = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-    if value("csrf") != Some(user.csrf.as_str()) {
+    let Some(form) = Form::checked(user, &body) else {
         return portal.message(&req, StatusCode::FORBIDDEN, "error-form-expired");
-    }
+    };
+    let value = |key: &str| form.value(key);
     let (mutation, variables, done) = match value("aktion") {
         Some("sections") => {
             // Headings and contents come in pairs: ueberschrift-0 / inhalt-0, …
@@ -147,9 +151,8 @@ pub(crate) async fn act(
                 let Some(heading) = value(&format!("ueberschrift-{n}")) else {
                     break;
                 };
-                let content = value(&format!("inhalt-{n}")).unwrap_or("");
-                sections
-                    .push(json!({ "heading": heading, "content": content.replace("\r\n", "\n") }));
+                let content = form.text(&format!("inhalt-{n}")).unwrap_or_default();
+                sections.push(json!({ "heading": heading, "content": content }));
             }
             (
                 "mutation($id: ID!, $s: [PaperSectionInput!]!) { writePaperSections(paperId: $id, sections: $s) { stage } }",
@@ -158,11 +161,7 @@ pub(crate) async fn act(
             )
         }
         Some("submit") => {
-            let statements: Vec<&str> = form
-                .iter()
-                .filter(|(k, _)| k == "stellungnahme")
-                .map(|(_, v)| v.as_str())
-                .collect();
+            let statements = form.values("stellungnahme");
             let due = value("frist").filter(|d| !d.is_empty());
             (
                 "mutation($id: ID!, $s: [ID!]!, $d: NaiveDate) { submitPaper(paperId: $id, statementDepartmentIds: $s, dueDate: $d) { stage } }",
@@ -182,22 +181,8 @@ pub(crate) async fn act(
         ),
         _ => return portal.message(&req, StatusCode::BAD_REQUEST, "error-form-expired"),
     };
-    match portal
-        .gateway
-        .execute_json(&req.identity(), Some(&req.tenant), mutation, variables)
-        .await
-    {
-        Ok(_) => {
-            let to = format!(
-                "{}?erledigt={done}",
-                req.base.page(Page::PaperDesk(&id)).path()
-            );
-            signin::redirect(&to, vec![])
-        }
-        Err(error) => {
-            let mut response = show(&portal, &req, &id, None, Some(refusal_text(&error))).await;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            response
-        }
+    match forms::perform(&portal, &req, mutation, variables).await {
+        Ok(_) => forms::done(&req, Page::PaperDesk(&id), done),
+        Err(refusal) => show(&portal, &req, &id, None, Some(refusal)).await,
     }
 }

@@ -3,9 +3,9 @@
 //! answer it), their papers that came back rejected, the open tasks from decisions and the
 //! extracts received.
 
-use super::desk::refusal_text;
+use super::forms::{self, Form};
 use super::ratsinfo::sign_in_first;
-use crate::{PortalState, Req, signin};
+use crate::{PortalState, Req};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -86,18 +86,11 @@ pub(crate) async fn decide(State(portal): PortalState, req: Req, body: Bytes) ->
     let Some(user) = &req.user else {
         return sign_in_first(&req);
     };
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let value = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-    if value("csrf") != Some(user.csrf.as_str()) {
+    let Some(form) = Form::checked(user, &body) else {
         return portal.message(&req, StatusCode::FORBIDDEN, "error-form-expired");
-    }
-    let text = |key: &str| {
-        value(key)
-            .map(|t| t.replace("\r\n", "\n"))
-            .filter(|t| !t.trim().is_empty())
     };
+    let value = |key: &str| form.value(key);
+    let text = |key: &str| form.text(key);
     let (mutation, variables) = if value("aktion") == Some("progress") {
         (
             "mutation($t: ID!, $p: Int!, $x: String!) { reportTaskProgress(taskId: $t, percent: $p, text: $x) { id } }",
@@ -119,15 +112,8 @@ pub(crate) async fn decide(State(portal): PortalState, req: Req, body: Bytes) ->
             json!({ "s": value("schritt"), "d": decision, "t": text("text") }),
         )
     };
-    let result = portal
-        .gateway
-        .execute_json(&req.identity(), Some(&req.tenant), mutation, variables)
-        .await;
-    match result {
-        Ok(_) => {
-            let to = format!("{}?erledigt=1", req.base.page(Page::WorkList).path());
-            signin::redirect(&to, vec![])
-        }
-        Err(error) => show(&portal, &req, false, Some(refusal_text(&error))).await,
+    match forms::perform(&portal, &req, mutation, variables).await {
+        Ok(_) => forms::done(&req, Page::WorkList, "1"),
+        Err(refusal) => show(&portal, &req, false, Some(refusal)).await,
     }
 }

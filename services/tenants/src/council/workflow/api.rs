@@ -147,6 +147,9 @@ pub enum Read {
     WorkList,
     /// → [`MeetingDesk`]
     Meeting { meeting_id: Uuid },
+    /// A meeting's minutes as the caller may read them, newest version first; for pages and
+    /// PDFs that need nothing else of the desk. → `Vec<`[`Minutes`]`>`
+    Minutes { meeting_id: Uuid },
     /// Tasks of decisions the caller can see. → `Vec<`[`Task`]`>`
     Tasks { agenda_item_ids: Vec<Uuid> },
     /// Open tasks past their due date that the caller can see. → `Vec<`[`Task`]`>`

@@ -4,12 +4,13 @@
 use super::super::deadlines::{DeadlineRule, latest_day};
 use super::super::model::*;
 use super::super::query;
-use super::super::service::{create_in, not_found, replace_in, visible_current};
+use super::super::service::{create_in, not_found, replace_in};
 use super::super::store::{self, Sql, uuid_array};
 use super::letters::{self, Invitation};
 use super::procedure::{Placement, Procedure};
 use super::{
-    Ctx, InvitationReport, MeetingDesk, MeetingSeries, Proposal, RoomConflict, conflict, rows,
+    Ctx, InvitationReport, MeetingDesk, MeetingSeries, Proposal, RoomConflict, conflict, meeting,
+    rows,
 };
 use crate::council::api::Relation;
 use crate::mail::{self, OutgoingMail};
@@ -58,7 +59,7 @@ async fn overlapping(
     end: Option<DateTime<Utc>>,
     exclude: Option<Uuid>,
 ) -> ServiceResult<Vec<RoomConflict>> {
-    let minutes = Procedure::load(tx).await?.default_duration_minutes;
+    let minutes = super::procedure::default_duration(tx).await?;
     let end = end.unwrap_or(start + Duration::minutes(minutes.into()));
     let mut sql = Sql::default();
     let v = [
@@ -100,14 +101,6 @@ pub(crate) async fn check_room(
     Err(conflict(format!(
         "the room is booked at that time by: {list}"
     )))
-}
-
-/// The live meeting `id` as the caller sees it, locked.
-async fn meeting(ctx: &Ctx<'_>, id: Uuid) -> ServiceResult<Meeting> {
-    match visible_current(ctx.tx, ctx.viewer, Kind::Meeting, id).await? {
-        Object::Meeting(m) if !m.meta.deleted => Ok(m),
-        _ => Err(not_found(Kind::Meeting, id)),
-    }
 }
 
 fn open_for_planning(meeting: &Meeting) -> ServiceResult<()> {
@@ -636,14 +629,19 @@ pub(crate) async fn report_absence(
     })
 }
 
+/// The meeting `id` as the caller may read it (without a lock, for reads).
+pub(crate) async fn visible(ctx: &Ctx<'_>, id: Uuid) -> ServiceResult<Meeting> {
+    match query::load(ctx.tx, ctx.viewer, Kind::Meeting, &[id])
+        .await?
+        .pop()
+    {
+        Some(Object::Meeting(meeting)) => Ok(meeting),
+        _ => Err(not_found(Kind::Meeting, id)),
+    }
+}
+
 pub(crate) async fn desk(ctx: &Ctx<'_>, meeting_id: Uuid) -> ServiceResult<MeetingDesk> {
-    let Some(Object::Meeting(meeting)) =
-        query::load(ctx.tx, ctx.viewer, Kind::Meeting, &[meeting_id])
-            .await?
-            .pop()
-    else {
-        return Err(not_found(Kind::Meeting, meeting_id));
-    };
+    let meeting = visible(ctx, meeting_id).await?;
     let procedure = Procedure::load(ctx.tx).await?;
     let (invitation_deadline, announcement_deadline) =
         deadlines(&procedure, meeting.fields.start_at);
@@ -693,7 +691,6 @@ mod tests {
             invitation: DeadlineRule::WorkingDays(7),
             announcement_days: 30,
             quorum_percent: 50,
-            default_duration_minutes: 180,
             state: FederalState::NW,
             standing_items: Vec::new(),
         };

@@ -18,6 +18,8 @@ mod session;
 
 pub use api::*;
 
+use super::model::{Kind, Meeting, Object};
+use super::service::{not_found, visible_current};
 use super::store::{self, Sql};
 use plenum_errors::{ErrorCode, ServiceError, ServiceResult};
 use plenum_events::NewEvent;
@@ -149,6 +151,10 @@ pub(crate) async fn read(
         Read::Paper { paper_id } => json(papers::view(&ctx, paper_id).await?),
         Read::WorkList => json(papers::work_list(&ctx).await?),
         Read::Meeting { meeting_id } => json(meetings::desk(&ctx, meeting_id).await?),
+        Read::Minutes { meeting_id } => {
+            let meeting = meetings::visible(&ctx, meeting_id).await?;
+            json(session::minutes_for(&ctx, &meeting).await?)
+        }
         Read::Tasks { agenda_item_ids } => json(session::tasks(&ctx, &agenda_item_ids).await?),
         Read::OverdueTasks => json(session::overdue_tasks(&ctx).await?),
         Read::VerifyMinutes { sha512 } => json(session::verify_minutes(&ctx, &sha512).await?),
@@ -254,6 +260,27 @@ impl Ctx<'_> {
 
 fn json<T: Serialize>(value: T) -> ServiceResult<Value> {
     serde_json::to_value(value).map_err(ServiceError::internal)
+}
+
+/// The live object `id` as the caller sees it, locked for the rest of the transaction; a
+/// hidden, deleted or missing one is NOT_FOUND, so a command cannot probe for it.
+pub(super) async fn live<T: TryFrom<Object>>(
+    ctx: &Ctx<'_>,
+    kind: Kind,
+    id: Uuid,
+) -> ServiceResult<T> {
+    let object = visible_current(ctx.tx, ctx.viewer, kind, id).await?;
+    if object.meta().deleted {
+        return Err(not_found(kind, id));
+    }
+    T::try_from(object).map_err(|_| {
+        ServiceError::internal(format!("a {} lookup answered another kind", kind.table()))
+    })
+}
+
+/// The live meeting `id` as the caller sees it, locked.
+pub(super) async fn meeting(ctx: &Ctx<'_>, id: Uuid) -> ServiceResult<Meeting> {
+    live(ctx, Kind::Meeting, id).await
 }
 
 /// Runs a query whose only column `j` is a JSON value, and decodes each.

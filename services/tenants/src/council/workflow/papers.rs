@@ -2,7 +2,7 @@
 //! sign-off, release and withdrawal, and the work list of everyone who is waited for.
 
 use super::super::model::{Kind, Object, OrganizationKind, Paper, ReleaseState};
-use super::super::service::{not_found, replace_in, visible_current};
+use super::super::service::{not_found, replace_in};
 use super::super::store::{self, Sql, uuid_array};
 use super::{
     Ctx, PaperWorkflow, Section, Step, StepDecision, Template, WorkItem, WorkList, conflict, exec,
@@ -171,10 +171,7 @@ fn one_line(field: &str, value: &str, max: usize) -> ServiceResult<String> {
 
 /// The live paper `id` as the caller sees it, locked; hidden ones are NOT_FOUND.
 async fn paper(ctx: &Ctx<'_>, id: Uuid) -> ServiceResult<Paper> {
-    match visible_current(ctx.tx, ctx.viewer, Kind::Paper, id).await? {
-        Object::Paper(p) if !p.meta.deleted => Ok(p),
-        _ => Err(not_found(Kind::Paper, id)),
-    }
+    super::live(ctx, Kind::Paper, id).await
 }
 
 /// Checks that the caller may change `paper`'s workflow: by role, and authors only in their

@@ -31,7 +31,6 @@ pub(crate) struct Procedure {
     pub invitation: DeadlineRule,
     pub announcement_days: u32,
     pub quorum_percent: u32,
-    pub default_duration_minutes: u32,
     pub state: FederalState,
     pub standing_items: Vec<(Placement, String)>,
 }
@@ -55,10 +54,6 @@ impl Procedure {
         let quorum_percent =
             parse_percent(&get(QUORUM_PERCENT).await?.unwrap_or_else(|| "50".into()))
                 .ok_or_else(|| broken(QUORUM_PERCENT))?;
-        let default_duration_minutes = get(DEFAULT_DURATION)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(180);
         // The AGS names the state in its first two digits; an explicit setting wins.
         let state = match get(FEDERAL_STATE).await? {
             Some(v) => FederalState::from_str(&v).map_err(|_| broken(FEDERAL_STATE))?,
@@ -73,11 +68,19 @@ impl Procedure {
             invitation,
             announcement_days,
             quorum_percent,
-            default_duration_minutes,
             state,
             standing_items,
         })
     }
+}
+
+/// How long a meeting without an end books its room, in minutes: the one rule every meeting
+/// change needs, read alone.
+pub(crate) async fn default_duration(tx: &TenantTx) -> ServiceResult<u32> {
+    Ok(setting(tx, DEFAULT_DURATION)
+        .await?
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(180))
 }
 
 fn parse_days(value: &str) -> Option<u32> {

@@ -4,7 +4,7 @@
 
 use super::super::model::*;
 use super::super::query;
-use super::super::service::{not_found, replace_in, visible_current};
+use super::super::service::replace_in;
 use super::super::store::{self, Sql, uuid_array};
 use super::letters;
 use super::meetings::today;
@@ -22,13 +22,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 const MAX_MINUTES_CHARS: usize = 1_000_000;
-
-async fn locked_meeting(ctx: &Ctx<'_>, id: Uuid) -> ServiceResult<Meeting> {
-    match visible_current(ctx.tx, ctx.viewer, Kind::Meeting, id).await? {
-        Object::Meeting(m) if !m.meta.deleted => Ok(m),
-        _ => Err(not_found(Kind::Meeting, id)),
-    }
-}
 
 fn not_cancelled(meeting: &Meeting) -> ServiceResult<()> {
     if meeting.state == MeetingState::Cancelled {
@@ -67,7 +60,7 @@ pub(crate) async fn record_attendance(
     entries: Vec<AttendanceInput>,
 ) -> ServiceResult<Vec<Attendance>> {
     ctx.require(Operation::WriteMeeting, "recording attendance")?;
-    let meeting = locked_meeting(ctx, meeting_id).await?;
+    let meeting = super::meeting(ctx, meeting_id).await?;
     not_cancelled(&meeting)?;
     if entries.is_empty() || entries.len() > 500 {
         return Err(ServiceError::validation("entries", "give 1 to 500 entries"));
@@ -219,18 +212,9 @@ pub(crate) async fn record_result(
     input: ResultInput,
 ) -> ServiceResult<Object> {
     ctx.require(Operation::WriteMeeting, "recording results")?;
-    let Object::AgendaItem(item) =
-        visible_current(ctx.tx, ctx.viewer, Kind::AgendaItem, item_id).await?
-    else {
-        return Err(ServiceError::internal(
-            "an agenda item lookup answered another kind",
-        ));
-    };
-    if item.meta.deleted {
-        return Err(not_found(Kind::AgendaItem, item_id));
-    }
+    let item: AgendaItem = super::live(ctx, Kind::AgendaItem, item_id).await?;
     store::lock_meetings(ctx.tx, &[item.fields.meeting_id]).await?;
-    let meeting = locked_meeting(ctx, item.fields.meeting_id).await?;
+    let meeting = super::meeting(ctx, item.fields.meeting_id).await?;
     not_cancelled(&meeting)?;
     let result = AgendaResult::ALL
         .iter()
@@ -468,7 +452,7 @@ async fn generate(tx: &TenantTx, meeting: &Meeting) -> ServiceResult<(String, St
 
 pub(crate) async fn draft_minutes(ctx: &Ctx<'_>, meeting_id: Uuid) -> ServiceResult<Minutes> {
     ctx.require(Operation::WriteMeeting, "writing minutes")?;
-    let meeting = locked_meeting(ctx, meeting_id).await?;
+    let meeting = super::meeting(ctx, meeting_id).await?;
     not_cancelled(&meeting)?;
     if !versions(ctx.tx, meeting_id).await?.is_empty() {
         return Err(conflict(format!(
@@ -530,7 +514,7 @@ pub(crate) async fn edit_minutes(
     closed: String,
 ) -> ServiceResult<Minutes> {
     ctx.require(Operation::WriteMeeting, "writing minutes")?;
-    locked_meeting(ctx, meeting_id).await?;
+    super::meeting(ctx, meeting_id).await?;
     check_content(&public, &closed)?;
     let current = latest(ctx.tx, meeting_id).await?;
     // The database refuses it too (trigger `minutes_locked`); this says it more kindly.
@@ -569,7 +553,7 @@ pub(crate) async fn approve_minutes(
     approved_in: Uuid,
 ) -> ServiceResult<Minutes> {
     ctx.require(Operation::WriteMeeting, "approving minutes")?;
-    let meeting = locked_meeting(ctx, meeting_id).await?;
+    let meeting = super::meeting(ctx, meeting_id).await?;
     let current = latest(ctx.tx, meeting_id).await?;
     if current.state == "approved" {
         return Err(conflict(
@@ -629,7 +613,7 @@ pub(crate) async fn correct_minutes(
     reason: String,
 ) -> ServiceResult<Minutes> {
     ctx.require(Operation::WriteMeeting, "correcting minutes")?;
-    locked_meeting(ctx, meeting_id).await?;
+    super::meeting(ctx, meeting_id).await?;
     check_content(&public, &closed)?;
     let reason = required_text("reason", &reason, 2000)?;
     let current = latest(ctx.tx, meeting_id).await?;
@@ -678,7 +662,7 @@ pub(crate) async fn record_minutes_pdf(
     public: bool,
 ) -> ServiceResult<Minutes> {
     ctx.require(Operation::WriteMeeting, "recording the minutes' PDF")?;
-    locked_meeting(ctx, meeting_id).await?;
+    super::meeting(ctx, meeting_id).await?;
     let sha512 = sha512_hex("sha512", &sha512)?;
     let Some(target) = versions(ctx.tx, meeting_id)
         .await?
@@ -777,16 +761,7 @@ pub(crate) async fn verify_minutes(
 
 /// A decided item, locked, as the caller sees it.
 async fn decided_item(ctx: &Ctx<'_>, item_id: Uuid) -> ServiceResult<AgendaItem> {
-    let Object::AgendaItem(item) =
-        visible_current(ctx.tx, ctx.viewer, Kind::AgendaItem, item_id).await?
-    else {
-        return Err(ServiceError::internal(
-            "an agenda item lookup answered another kind",
-        ));
-    };
-    if item.meta.deleted {
-        return Err(not_found(Kind::AgendaItem, item_id));
-    }
+    let item: AgendaItem = super::live(ctx, Kind::AgendaItem, item_id).await?;
     if item.fields.result.is_none() {
         return Err(conflict(format!(
             "agenda item {} has no result yet; record the decision first",
