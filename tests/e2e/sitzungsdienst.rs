@@ -768,6 +768,53 @@ async fn a_paper_goes_from_draft_to_decision_and_its_tasks_are_tracked() {
     );
     assert_eq!(d["proposals"].as_array().unwrap().len(), 1, "{d}");
     assert_eq!(d["proposals"][0]["reference"], reference.as_str());
+    // Moving a meeting into a booked room is refused too, not only planning one.
+    let (code, err) = desk
+        .refused(
+            clerk,
+            "mutation($m: ID!, $at: DateTime!) { updateMeeting(id: $m, patch: { startAt: $at, endAt: null }) { id } }",
+            json!({ "m": rat_meeting, "at": starts[0] + Duration::minutes(30) }),
+        )
+        .await;
+    assert_eq!(code, "CONFLICT", "{err}");
+    // The rules of procedure are the tenant's: checked when set, and used at once.
+    let admin = token("admin", &["tenant_admin"], &[], None).await;
+    let set = "mutation($k: String!, $v: String!) { setTenantSetting(key: $k, value: $v) { key } }";
+    let (code, err) = desk
+        .refused(
+            Some(&admin),
+            set,
+            json!({ "k": "procedure.invitation_rule", "v": "weekly" }),
+        )
+        .await;
+    assert_eq!(code, "VALIDATION_FAILED");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("procedure.invitation_rule"),
+        "{err}"
+    );
+    desk.ok(
+        Some(&admin),
+        set,
+        json!({ "k": "procedure.invitation_rule", "v": "working" }),
+    )
+    .await;
+    let working = desk.ok(clerk, desk_query, json!({ "m": meeting })).await;
+    assert!(
+        working["meetingDesk"]["invitationDeadline"]
+            .as_str()
+            .unwrap()
+            < d["invitationDeadline"].as_str().unwrap(),
+        "seven working days reach further back than seven calendar days: {working}"
+    );
+    desk.ok(
+        Some(&admin),
+        set,
+        json!({ "k": "procedure.invitation_rule", "v": "calendar" }),
+    )
+    .await;
     let consultation = d["proposals"][0]["consultationId"]
         .as_str()
         .unwrap()
